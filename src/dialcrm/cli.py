@@ -1,0 +1,24 @@
+"""The `dialcrm` command: `simulate` runs without Django; everything else is a manage.py command."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "simulate":
+        # The simulator is pure Python: no settings, no database.
+        from dialcrm.dialer.core.cli import main as simulate_main
+
+        return simulate_main(args[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["dialcrm", *args])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
