@@ -16,7 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["dialcrm", *args])
+    from dialcrm.env import ConfigurationError
+
+    try:
+        execute_from_command_line(["dialcrm", *args])
+    except ConfigurationError as error:
+        print(f"dialcrm: configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,0 +1,19 @@
+"""The JSON API: one NinjaAPI, a router per app. Interactive docs at /api/docs."""
+
+from ninja import NinjaAPI
+
+from dialcrm.core.api import AUTH, install_error_handlers
+from dialcrm.core.api import router as core_router
+from dialcrm.org.api import router as org_router
+
+api = NinjaAPI(
+    title="dialcrm API",
+    version="1",
+    description="Organisation, campaigns and dialing of dialcrm. Authenticate with a signed-in "
+    "session or an API token (`Authorization: Bearer <token>`).",
+    auth=AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/admin", core_router)
+api.add_router("/org", org_router)

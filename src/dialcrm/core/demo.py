@@ -1,0 +1,101 @@
+"""The demo company: the same records a real call center would set up, with known logins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from dialcrm.core.choices import AgentLevel, Role
+from dialcrm.org.models import Company, Location, Staff, Team
+
+DEMO_PASSWORD = "demo-dialcrm-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    description: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", Role.ADMINISTRATOR, "administrator (also the installation's superuser)"),
+    DemoLogin("manager", Role.MANAGER, "manager: finance and objectives"),
+    DemoLogin("hr", Role.HUMAN_RESOURCES, "human resources"),
+    DemoLogin("bucharest.manager", Role.LOCATION_MANAGER, "location manager, Bucharest"),
+    DemoLogin("leader.ana", Role.TEAM_LEADER, "team leader of Team Ana, Bucharest"),
+    DemoLogin("agent.maria", Role.AGENT, "senior agent in Team Ana"),
+    DemoLogin("agent.ion", Role.AGENT, "trainee agent in Team Ana"),
+    DemoLogin("quality", Role.QUALITY, "quality department"),
+    DemoLogin("backoffice", Role.BACK_OFFICE, "back office"),
+)
+
+
+def _person(username: str, first: str, last: str, role: str, **extra: object) -> Staff:
+    staff, created = Staff.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "role": role, **extra},
+    )
+    if created:
+        staff.set_password(DEMO_PASSWORD)
+        staff.is_two_factor_exempt = True
+        staff.save()
+    return staff
+
+
+@transaction.atomic
+def seed_demo_company() -> Company:
+    """Create the demo company once; running it again changes nothing."""
+    company, _ = Company.objects.get_or_create(
+        name="Demo Call Center SRL", defaults={"legal_id": "RO12345678"}
+    )
+    bucharest, _ = Location.objects.get_or_create(
+        company=company, name="Bucharest", defaults={"address": "Bd. Unirii 1, București"}
+    )
+    cluj, _ = Location.objects.get_or_create(
+        company=company, name="Cluj-Napoca", defaults={"address": "Str. Memorandumului 2, Cluj"}
+    )
+    org = {"company": company}
+    admin = _person("admin", "Alexandra", "Popescu", Role.ADMINISTRATOR, **org)
+    if not admin.is_superuser:
+        admin.is_superuser = True
+        admin.save()
+    _person("manager", "Mihai", "Ionescu", Role.MANAGER, **org)
+    _person("hr", "Elena", "Dumitru", Role.HUMAN_RESOURCES, **org)
+    _person("quality", "Radu", "Stan", Role.QUALITY, **org)
+    _person("backoffice", "Ioana", "Marin", Role.BACK_OFFICE, **org)
+    _person(
+        "bucharest.manager", "Andrei", "Georgescu", Role.LOCATION_MANAGER, location=bucharest, **org
+    )
+    _person("cluj.manager", "Sorin", "Pop", Role.LOCATION_MANAGER, location=cluj, **org)
+    leader = _person("leader.ana", "Ana", "Vasilescu", Role.TEAM_LEADER, location=bucharest, **org)
+    team, _ = Team.objects.get_or_create(
+        location=bucharest, name="Team Ana", defaults={"leader": leader}
+    )
+    if leader.team_id is None:
+        leader.team = team
+        leader.save()
+    cluj_leader = _person("leader.dan", "Dan", "Moldovan", Role.TEAM_LEADER, location=cluj, **org)
+    cluj_team, _ = Team.objects.get_or_create(
+        location=cluj, name="Team Dan", defaults={"leader": cluj_leader}
+    )
+    agents = [
+        ("agent.maria", "Maria", "Constantin", AgentLevel.SENIOR, team, bucharest),
+        ("agent.ion", "Ion", "Niculescu", AgentLevel.TRAINEE, team, bucharest),
+        ("agent.vlad", "Vlad", "Ene", AgentLevel.SENIOR, team, bucharest),
+        ("agent.cristina", "Cristina", "Lupu", AgentLevel.SENIOR, cluj_team, cluj),
+        ("agent.paul", "Paul", "Rusu", AgentLevel.TRAINEE, cluj_team, cluj),
+    ]
+    for username, first, last, level, agent_team, location in agents:
+        _person(
+            username,
+            first,
+            last,
+            Role.AGENT,
+            level=level,
+            team=agent_team,
+            location=location,
+            **org,
+        )
+    return company

@@ -1,0 +1,43 @@
+"""The navigation each person sees, by what they may view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from dialcrm.core.policy import VIEW, may
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    model: str  # "app_label.Model" whose view permission shows the item
+    group: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ITEMS = (
+    NavItem(_("Companies"), "org:company_list", "org.Company", _("Organisation")),
+    NavItem(_("Locations"), "org:location_list", "org.Location", _("Organisation")),
+    NavItem(_("Teams"), "org:team_list", "org.Team", _("Organisation")),
+    NavItem(_("Staff"), "org:staff_list", "org.Staff", _("Organisation")),
+    NavItem(_("Allowed networks"), "core:network_list", "core.NetworkRule", _("Administration")),
+    NavItem(_("API tokens"), "core:token_list", "core.ApiToken", _("Administration")),
+    NavItem(_("Audit log"), "core:audit_log", "core.AuditEntry", _("Administration")),
+)
+
+
+def sections_for(user: Any) -> list[tuple[str, list[NavItem]]]:
+    sections: dict[str, list[NavItem]] = {}
+    for item in ITEMS:
+        if may(user, VIEW, apps.get_model(item.model)):
+            sections.setdefault(str(item.group), []).append(item)
+    return list(sections.items())
