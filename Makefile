@@ -6,7 +6,7 @@ PORT ?= 8000
 VENDOR := src/dialcrm/core/static/vendor
 # The suite runs against the real stores (override to point elsewhere).
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)
-TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 
 .PHONY: demo test lint bench setup python-deps frontend messages clean
 

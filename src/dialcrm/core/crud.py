@@ -109,6 +109,10 @@ class ObjectListView(ObjectScreen):
         return []
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        if not may(request.user, VIEW, self.model):
+            raise PermissionDenied(
+                _("You may not see %(name)s.") % {"name": self.model._meta.verbose_name_plural}
+            )
         queryset = self.filter_queryset(self.get_queryset())
         page = Paginator(queryset, self.page_size).get_page(request.GET.get("page"))
         can_change = may(request.user, CHANGE, self.model)
