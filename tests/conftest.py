@@ -54,7 +54,9 @@ def password_hash() -> str:
 def make_staff(username: str, role: str, company: Company, **extra: Any) -> Staff:
     if role == Role.AGENT:
         extra.setdefault("level", AgentLevel.SENIOR)
-    staff = Staff(username=username, role=role, company=company, first_name=username.title(), **extra)
+    staff = Staff(
+        username=username, role=role, company=company, first_name=username.title(), **extra
+    )
     staff.password = password_hash()
     staff.save()
     return staff
@@ -68,19 +70,35 @@ def org(db: Any) -> Org:
     south = Location.objects.create(company=company, name="South")
     other_location = Location.objects.create(company=other, name="Elsewhere")
     people: dict[str, Staff] = {}
-    for role in (Role.ADMINISTRATOR, Role.MANAGER, Role.HUMAN_RESOURCES, Role.QUALITY, Role.BACK_OFFICE):
+    for role in (
+        Role.ADMINISTRATOR,
+        Role.MANAGER,
+        Role.HUMAN_RESOURCES,
+        Role.QUALITY,
+        Role.BACK_OFFICE,
+    ):
         people[role] = make_staff(role, role, company)
-    people[Role.LOCATION_MANAGER] = make_staff("north.manager", Role.LOCATION_MANAGER, company, location=north)
-    people["south_manager"] = make_staff("south.manager", Role.LOCATION_MANAGER, company, location=south)
+    people[Role.LOCATION_MANAGER] = make_staff(
+        "north.manager", Role.LOCATION_MANAGER, company, location=north
+    )
+    people["south_manager"] = make_staff(
+        "south.manager", Role.LOCATION_MANAGER, company, location=south
+    )
     leader = make_staff("north.leader", Role.TEAM_LEADER, company, location=north)
     south_leader = make_staff("south.leader", Role.TEAM_LEADER, company, location=south)
     north_team = Team.objects.create(location=north, name="North 1", leader=leader)
     south_team = Team.objects.create(location=south, name="South 1", leader=south_leader)
     people[Role.TEAM_LEADER] = leader
     people["south_leader"] = south_leader
-    people[Role.AGENT] = make_staff("north.agent", Role.AGENT, company, location=north, team=north_team)
-    people["teammate"] = make_staff("north.teammate", Role.AGENT, company, location=north, team=north_team)
-    people["south_agent"] = make_staff("south.agent", Role.AGENT, company, location=south, team=south_team)
+    people[Role.AGENT] = make_staff(
+        "north.agent", Role.AGENT, company, location=north, team=north_team
+    )
+    people["teammate"] = make_staff(
+        "north.teammate", Role.AGENT, company, location=north, team=north_team
+    )
+    people["south_agent"] = make_staff(
+        "south.agent", Role.AGENT, company, location=south, team=south_team
+    )
     people["other_admin"] = make_staff("beta.admin", Role.ADMINISTRATOR, other)
     people["other_agent"] = make_staff("beta.agent", Role.AGENT, other, location=other_location)
     return Org(company, other, north, south, other_location, north_team, south_team, people)

@@ -23,7 +23,9 @@ def test_empty_variable_counts_as_unset(monkeypatch):
 def test_malformed_integer_says_what_is_expected(monkeypatch):
     monkeypatch.setenv("DIALCRM_SAMPLE", "ten")
 
-    with pytest.raises(env.ConfigurationError, match="DIALCRM_SAMPLE='ten' is not valid: expected a whole number"):
+    with pytest.raises(
+        env.ConfigurationError, match="DIALCRM_SAMPLE='ten' is not valid: expected a whole number"
+    ):
         env.integer("DIALCRM_SAMPLE")
 
 
@@ -34,7 +36,9 @@ def test_integer_below_minimum_is_refused(monkeypatch):
         env.integer("DIALCRM_SAMPLE", minimum=60)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("yes", True), ("0", False), ("On", True), ("false", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("yes", True), ("0", False), ("On", True), ("false", False)]
+)
 def test_booleans(monkeypatch, raw, expected):
     monkeypatch.setenv("DIALCRM_SAMPLE", raw)
 

@@ -24,8 +24,18 @@ ROLES = [
 
 # Who sees whom in the staff list (company A has 11 people, company B 2).
 COMPANY_A = {
-    "administrator", "manager", "human_resources", "quality", "back_office", "north.manager",
-    "south.manager", "north.leader", "south.leader", "north.agent", "north.teammate", "south.agent",
+    "administrator",
+    "manager",
+    "human_resources",
+    "quality",
+    "back_office",
+    "north.manager",
+    "south.manager",
+    "north.leader",
+    "south.leader",
+    "north.agent",
+    "north.teammate",
+    "south.agent",
 }
 VISIBLE_STAFF = {
     Role.ADMINISTRATOR: COMPANY_A,
@@ -42,30 +52,70 @@ VISIBLE_STAFF = {
 
 # Status of GET <edit page> for an object, per role: 200 may change, 403 sees only, 404 unseen.
 EDIT_TEAMMATE = {  # the agent north.teammate
-    Role.ADMINISTRATOR: 200, Role.MANAGER: 403, Role.HUMAN_RESOURCES: 200,
-    Role.LOCATION_MANAGER: 200, Role.TEAM_LEADER: 403, Role.AGENT: 404, Role.QUALITY: 403,
-    Role.BACK_OFFICE: 403, "south_manager": 404, "other_admin": 404,
+    Role.ADMINISTRATOR: 200,
+    Role.MANAGER: 403,
+    Role.HUMAN_RESOURCES: 200,
+    Role.LOCATION_MANAGER: 200,
+    Role.TEAM_LEADER: 403,
+    Role.AGENT: 404,
+    Role.QUALITY: 403,
+    Role.BACK_OFFICE: 403,
+    "south_manager": 404,
+    "other_admin": 404,
 }
 EDIT_NORTH_TEAM = {
-    Role.ADMINISTRATOR: 200, Role.MANAGER: 200, Role.HUMAN_RESOURCES: 403,
-    Role.LOCATION_MANAGER: 200, Role.TEAM_LEADER: 403, Role.AGENT: 403, Role.QUALITY: 403,
-    Role.BACK_OFFICE: 403, "south_manager": 404, "other_admin": 404,
+    Role.ADMINISTRATOR: 200,
+    Role.MANAGER: 200,
+    Role.HUMAN_RESOURCES: 403,
+    Role.LOCATION_MANAGER: 200,
+    Role.TEAM_LEADER: 403,
+    Role.AGENT: 403,
+    Role.QUALITY: 403,
+    Role.BACK_OFFICE: 403,
+    "south_manager": 404,
+    "other_admin": 404,
 }
 EDIT_NORTH_LOCATION = {
-    Role.ADMINISTRATOR: 200, Role.MANAGER: 200, Role.HUMAN_RESOURCES: 403,
-    Role.LOCATION_MANAGER: 403, Role.TEAM_LEADER: 403, Role.AGENT: 403, Role.QUALITY: 403,
-    Role.BACK_OFFICE: 403, "south_manager": 404, "other_admin": 404,
+    Role.ADMINISTRATOR: 200,
+    Role.MANAGER: 200,
+    Role.HUMAN_RESOURCES: 403,
+    Role.LOCATION_MANAGER: 403,
+    Role.TEAM_LEADER: 403,
+    Role.AGENT: 403,
+    Role.QUALITY: 403,
+    Role.BACK_OFFICE: 403,
+    "south_manager": 404,
+    "other_admin": 404,
 }
 EDIT_COMPANY = {
-    Role.ADMINISTRATOR: 200, Role.MANAGER: 200, Role.HUMAN_RESOURCES: 403,
-    Role.LOCATION_MANAGER: 403, Role.TEAM_LEADER: 403, Role.AGENT: 403, Role.QUALITY: 403,
-    Role.BACK_OFFICE: 403, "south_manager": 403, "other_admin": 404,
+    Role.ADMINISTRATOR: 200,
+    Role.MANAGER: 200,
+    Role.HUMAN_RESOURCES: 403,
+    Role.LOCATION_MANAGER: 403,
+    Role.TEAM_LEADER: 403,
+    Role.AGENT: 403,
+    Role.QUALITY: 403,
+    Role.BACK_OFFICE: 403,
+    "south_manager": 403,
+    "other_admin": 404,
 }
 ADD_PAGES = {  # url -> roles that may open it (everyone else: 403)
     "/org/companies/add/": set(),
     "/org/locations/add/": {Role.ADMINISTRATOR, Role.MANAGER, "other_admin"},
-    "/org/teams/add/": {Role.ADMINISTRATOR, Role.MANAGER, Role.LOCATION_MANAGER, "south_manager", "other_admin"},
-    "/org/staff/add/": {Role.ADMINISTRATOR, Role.HUMAN_RESOURCES, Role.LOCATION_MANAGER, "south_manager", "other_admin"},
+    "/org/teams/add/": {
+        Role.ADMINISTRATOR,
+        Role.MANAGER,
+        Role.LOCATION_MANAGER,
+        "south_manager",
+        "other_admin",
+    },
+    "/org/staff/add/": {
+        Role.ADMINISTRATOR,
+        Role.HUMAN_RESOURCES,
+        Role.LOCATION_MANAGER,
+        "south_manager",
+        "other_admin",
+    },
     "/admin/networks/add/": {Role.ADMINISTRATOR, "other_admin"},
     "/admin/tokens/add/": {Role.ADMINISTRATOR, "other_admin"},
 }
@@ -168,15 +218,21 @@ def test_api_routes_by_role(org, client_for, role):
 def test_api_create_staff_by_role(org, client_for, role):
     client = client_for(org[role])
     payload = {
-        "username": "new.agent", "company_id": org.company.pk, "location_id": org.north.pk,
-        "team_id": org.north_team.pk, "role": "agent", "level": "trainee",
+        "username": "new.agent",
+        "company_id": org.company.pk,
+        "location_id": org.north.pk,
+        "team_id": org.north_team.pk,
+        "role": "agent",
+        "level": "trainee",
         "password": "a-long-temporary-pass",
     }
 
     response = client.post("/api/org/staff", payload, content_type="application/json")
 
     expected = {
-        Role.ADMINISTRATOR: 201, Role.HUMAN_RESOURCES: 201, Role.LOCATION_MANAGER: 201,
+        Role.ADMINISTRATOR: 201,
+        Role.HUMAN_RESOURCES: 201,
+        Role.LOCATION_MANAGER: 201,
         "south_manager": 404,  # the north location is out of their sight
         "other_admin": 404,  # so is company A
     }.get(role, 403)
@@ -189,7 +245,9 @@ def test_location_manager_cannot_place_a_team_in_another_location(org, client_fo
 
     form = client.post("/org/teams/add/", {"location": org.south.pk, "name": "Outpost"})
     api = client.post(
-        "/api/org/teams", {"location_id": org.south.pk, "name": "Outpost"}, content_type="application/json"
+        "/api/org/teams",
+        {"location_id": org.south.pk, "name": "Outpost"},
+        content_type="application/json",
     )
 
     assert form.status_code == 422
@@ -210,11 +268,16 @@ def test_location_manager_cannot_place_a_team_in_another_location(org, client_fo
 )
 def test_nobody_grants_a_role_above_their_own(org, client_for, role, granted, expected):
     payload = {
-        "username": "promoted", "company_id": org.company.pk, "location_id": org.north.pk,
-        "role": granted, "password": "a-long-temporary-pass",
+        "username": "promoted",
+        "company_id": org.company.pk,
+        "location_id": org.north.pk,
+        "role": granted,
+        "password": "a-long-temporary-pass",
     }
 
-    response = client_for(org[role]).post("/api/org/staff", payload, content_type="application/json")
+    response = client_for(org[role]).post(
+        "/api/org/staff", payload, content_type="application/json"
+    )
 
     assert response.status_code == expected, response.content
     if expected == 422:
@@ -229,7 +292,13 @@ def test_location_manager_cannot_change_an_administrator_at_their_location(org, 
 
     response = client_for(org[Role.LOCATION_MANAGER]).patch(
         f"/api/org/staff/{admin.pk}",
-        {"username": admin.username, "company_id": org.company.pk, "location_id": org.north.pk, "role": "agent", "level": "senior"},
+        {
+            "username": admin.username,
+            "company_id": org.company.pk,
+            "location_id": org.north.pk,
+            "role": "agent",
+            "level": "senior",
+        },
         content_type="application/json",
     )
 
@@ -241,10 +310,14 @@ def test_location_manager_cannot_change_an_administrator_at_their_location(org, 
 def test_companies_are_added_only_by_the_superuser(org, client_for):
     admin = org[Role.ADMINISTRATOR]
 
-    refused = client_for(admin).post("/api/org/companies", {"name": "Gamma"}, content_type="application/json")
+    refused = client_for(admin).post(
+        "/api/org/companies", {"name": "Gamma"}, content_type="application/json"
+    )
     admin.is_superuser = True
     admin.save()
-    created = client_for(admin).post("/api/org/companies", {"name": "Gamma"}, content_type="application/json")
+    created = client_for(admin).post(
+        "/api/org/companies", {"name": "Gamma"}, content_type="application/json"
+    )
 
     assert refused.status_code == 403
     assert created.status_code == 201

@@ -1,17 +1,16 @@
 """The core of the JSON API: authentication (session or API token), errors as JSON, and the
 routes for the audit log and the network allow-list."""
 
-from __future__ import annotations
-
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaValidationError
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
@@ -70,11 +69,14 @@ AUTH = [BearerToken(), HeaderToken(), ActiveSession()]
 def field_errors(error: ValidationError) -> list[dict[str, Any]]:
     if hasattr(error, "error_dict"):
         return [
-            {"field": field, "message": message}
+            {"field": None if field == NON_FIELD_ERRORS else field, "message": message}
             for field, errors in error.message_dict.items()
             for message in errors
         ]
     return [{"field": None, "message": message} for message in error.messages]
+
+
+_LOCATIONS = {"body", "payload", "query", "path", "header", "cookie", "form", "file"}
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -83,6 +85,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, error: ValidationError) -> Any:
         return api.create_response(request, {"detail": field_errors(error)}, status=422)
+
+    @api.exception_handler(SchemaValidationError)
+    def schema_error(request: HttpRequest, error: SchemaValidationError) -> Any:
+        details = []
+        for item in error.errors:
+            path = [str(part) for part in item.get("loc", ()) if part not in _LOCATIONS]
+            details.append({"field": ".".join(path) or None, "message": item.get("msg", "")})
+        return api.create_response(request, {"detail": details}, status=422)
 
     @api.exception_handler(PermissionDenied)
     def permission_denied(request: HttpRequest, error: PermissionDenied) -> Any:

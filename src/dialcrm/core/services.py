@@ -182,13 +182,11 @@ def record_sign_out(user: Any, address: str) -> None:
 
 
 def start_two_factor_setup(user: Any) -> TotpDevice:
-    """A new unconfirmed secret (replacing an unconfirmed one); a confirmed one is kept."""
-    device = TotpDevice.objects.filter(staff=user).first()
-    if device is None:
-        device = TotpDevice(staff=user)
-    if not device.is_confirmed:
-        device.secret = pyotp.random_base32()
-        device.save()
+    """The person's authenticator secret, created on first use and kept until confirmed, so
+    the code typed matches the secret scanned."""
+    device, _created = TotpDevice.objects.get_or_create(
+        staff=user, defaults={"secret": pyotp.random_base32()}
+    )
     return device
 
 

@@ -49,7 +49,11 @@ class Company(AuditedModel):
         verbose_name_plural = _("companies")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="company_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="company_name_unique_ci",
+                violation_error_message=_("A company with this name exists already."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +90,12 @@ class Location(AuditedModel):
         verbose_name_plural = _("locations")
         ordering = ["company__name", "name"]
         constraints = [
-            models.UniqueConstraint("company", Lower("name"), name="location_name_unique_ci"),
+            models.UniqueConstraint(
+                "company",
+                Lower("name"),
+                name="location_name_unique_ci",
+                violation_error_message=_("This company has a location with this name already."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,7 +140,12 @@ class Team(AuditedModel):
         verbose_name_plural = _("teams")
         ordering = ["location__name", "name"]
         constraints = [
-            models.UniqueConstraint("location", Lower("name"), name="team_name_unique_ci"),
+            models.UniqueConstraint(
+                "location",
+                Lower("name"),
+                name="team_name_unique_ci",
+                violation_error_message=_("This location has a team with this name already."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -139,9 +139,10 @@ class StaffEdit(ObjectFormView):
     form_class = StaffForm
 
     def save(self, form: Any, instance: Any) -> Any:
-        values = form.cleaned_values()
-        password = values.pop("password", "") or ""
-        return services.save_staff(self.request.user, instance, values, password=password)
+        password = form.cleaned_data.get("password") or ""
+        return services.save_staff(
+            self.request.user, instance, form.cleaned_values(), password=password
+        )
 
     def extra_actions(self, instance: Any) -> list[tuple[str, str]]:
         if instance.pk and can(self.request.user, CHANGE, instance):
