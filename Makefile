@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
+export PORT ?= 8000
 VENDOR := src/dialcrm/core/static/vendor
 # The suite runs against the real stores (override to point elsewhere).
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)

@@ -1,17 +1,16 @@
 import os
 
-import uvicorn
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = "Run the demo: migrate the embedded database, seed the demo company and serve it."
 
-    def add_arguments(self, parser: object) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))  # type: ignore[attr-defined]
-        parser.add_argument("--host", default="127.0.0.1")  # type: ignore[attr-defined]
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: object, **options: object) -> None:
         if settings.DIALCRM_ENV != "demo":
@@ -20,8 +19,8 @@ class Command(BaseCommand):
         settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo")
-        port, host = options["port"], options["host"]
+        host, port = options["host"], options["port"]
         self.stdout.write(
             self.style.SUCCESS(f"\ndialcrm demo on http://{host}:{port}/ (Ctrl+C stops it)\n")
         )
-        uvicorn.run("dialcrm.asgi:application", host=str(host), port=int(port), log_level="warning")  # type: ignore[call-overload]
+        call_command("web", host=host, port=port)
