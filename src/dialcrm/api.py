@@ -2,6 +2,8 @@
 
 from ninja import NinjaAPI
 
+from dialcrm.campaigns.api import router as campaigns_router
+from dialcrm.catalog.api import router as catalog_router
 from dialcrm.core.api import AUTH, install_error_handlers
 from dialcrm.core.api import router as core_router
 from dialcrm.org.api import router as org_router
@@ -17,3 +19,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/admin", core_router)
 api.add_router("/org", org_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/campaigns", campaigns_router)

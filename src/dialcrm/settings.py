@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "dialcrm.core",
     "dialcrm.org",
+    "dialcrm.catalog",
+    "dialcrm.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("org/", include("dialcrm.org.urls")),
+    path("catalog/", include("dialcrm.catalog.urls")),
+    path("campaigns/", include("dialcrm.campaigns.urls")),
     path("", include("dialcrm.core.urls")),
 ]
 

@@ -16,7 +16,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from dialcrm.core import audit, services
 from dialcrm.core.models import ApiToken, AuditEntry, NetworkRule, TokenScope
-from dialcrm.core.policy import CHANGE, DELETE, VIEW, access, may
+from dialcrm.core.policy import ACTION_LABELS, CHANGE, DELETE, VIEW, access, may
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -117,7 +117,7 @@ def require(user: Any, action: str, model: Any) -> None:
     if not may(user, action, model):
         raise PermissionDenied(
             _("You may not %(action)s %(name)s.")
-            % {"action": _(action), "name": model._meta.verbose_name_plural}
+            % {"action": ACTION_LABELS[action], "name": model._meta.verbose_name_plural}
         )
 
 

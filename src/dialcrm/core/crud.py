@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -68,7 +69,7 @@ class ObjectScreen(LoginRequiredMixin, View):
     def context(self, **extra: Any) -> dict[str, Any]:
         user = self.request.user
         return {
-            "title": self.title or self.model._meta.verbose_name_plural.capitalize(),
+            "title": self.title or capfirst(self.model._meta.verbose_name_plural),
             "model_name": self.model._meta.verbose_name,
             "list_url": self.url("list"),
             "add_url": self.url("add") if may(user, ADD, self.model) else None,
@@ -164,7 +165,7 @@ class ObjectFormView(ObjectScreen):
         return save_object(self.request.user, instance, form.cleaned_values())  # type: ignore[attr-defined]
 
     def render_form(
-        self, form: forms.ModelForm, instance: models.Model, status: int = 200
+        self, form: forms.ModelForm, instance: models.Model, status: int = 200, **extra: Any
     ) -> HttpResponse:
         can_deactivate = (
             instance.pk is not None
@@ -179,6 +180,7 @@ class ObjectFormView(ObjectScreen):
                 object=instance,
                 deactivate_url=self.url("deactivate", instance.pk) if can_deactivate else None,
                 extra_actions=self.extra_actions(instance),
+                **extra,
             ),
             status=status,
         )

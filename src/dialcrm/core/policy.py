@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dialcrm.core.choices import Role
 
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 ACTIONS = (VIEW, ADD, CHANGE, DELETE)
+ACTION_LABELS = {
+    VIEW: gettext_lazy("view"),
+    ADD: gettext_lazy("add"),
+    CHANGE: gettext_lazy("change"),
+    DELETE: gettext_lazy("deactivate"),
+}
 ALL_ROLES = frozenset(Role.values)
 COMPANY_ROLES = frozenset(
     {Role.ADMINISTRATOR, Role.MANAGER, Role.HUMAN_RESOURCES, Role.QUALITY, Role.BACK_OFFICE}
@@ -61,6 +68,8 @@ class Policy:
     team: str | None = None
     own: str | None = None
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Set when a path crosses a many-to-many relation, so a row is not listed twice.
+    distinct: bool = False
 
     def allowed_roles(self, action: str) -> frozenset[str]:
         return self.roles.get(action, frozenset())
@@ -127,7 +136,10 @@ def restrict(queryset: models.QuerySet[M], user: Any, action: str = VIEW) -> mod
     if user.role not in policy.allowed_roles(action):
         return queryset.none()
     condition = _scope_filter(policy, user)
-    return queryset.none() if condition is None else queryset.filter(condition)
+    if condition is None:
+        return queryset.none()
+    queryset = queryset.filter(condition)
+    return queryset.distinct() if policy.distinct else queryset
 
 
 def can(user: Any, action: str, instance: models.Model) -> bool:
@@ -151,7 +163,7 @@ def access(model: type[M], user: Any, pk: Any, action: str = VIEW) -> M:
     if action != VIEW and not can(user, action, instance):
         raise PermissionDenied(
             _("You may not %(action)s this %(name)s.")
-            % {"action": _(action), "name": model._meta.verbose_name}
+            % {"action": ACTION_LABELS[action], "name": model._meta.verbose_name}
         )
     return instance
 
