@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import F
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
 from dialcrm.campaigns.choices import (
@@ -338,7 +339,8 @@ class Lead(models.Model):
         verbose_name_plural = _("leads")
         indexes = [
             models.Index(fields=["call_list", "state", "next_call_at"], name="lead_dialable_idx"),
-            models.Index(fields=["call_list", "last_name", "first_name"], name="lead_name_idx"),
+            models.Index(F("call_list"), Upper("last_name"), name="lead_upper_name_idx"),
+            models.Index(fields=["call_list", "external_id"], name="lead_external_idx"),
             models.Index(fields=["call_list", "-id"], name="lead_list_recent_idx"),
         ]
 
