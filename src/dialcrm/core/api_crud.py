@@ -40,7 +40,7 @@ def add_crud_routes(
     def list_objects(request: HttpRequest, q: str = "", include_inactive: bool = False) -> Any:
         require(request.user, VIEW, model)
         queryset = model.objects.for_user(request.user)  # type: ignore[attr-defined]
-        if not include_inactive:
+        if not include_inactive and hasattr(model, "is_active"):
             queryset = queryset.filter(is_active=True)
         if q.strip():
             condition = Q()

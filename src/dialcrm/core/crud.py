@@ -85,6 +85,7 @@ class ObjectListView(ObjectScreen):
     filters: tuple[str, ...] = ()  # query parameters that filter by a field of the same name
     template_name = "core/object_list.html"
     page_size = 25
+    detail_url_name: str | None = None  # a page of its own for each row, if the model has one
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return self.model.objects.for_user(self.request.user, VIEW)  # type: ignore[attr-defined]
@@ -109,6 +110,11 @@ class ObjectListView(ObjectScreen):
     def filter_choices(self) -> list[dict[str, Any]]:
         return []
 
+    def row_url(self, item: Any, can_change: bool) -> str | None:
+        if self.detail_url_name:
+            return reverse(self.detail_url_name, args=[item.pk])
+        return self.url("edit", item.pk) if can_change else None
+
     def get(self, request: HttpRequest) -> HttpResponse:
         if not may(request.user, VIEW, self.model):
             raise PermissionDenied(
@@ -121,7 +127,7 @@ class ObjectListView(ObjectScreen):
             {
                 "object": item,
                 "cells": [(column, _value(item, column.attribute)) for column in self.columns],
-                "edit_url": self.url("edit", item.pk) if can_change else None,
+                "edit_url": self.row_url(item, can_change),
             }
             for item in page.object_list
         ]
@@ -188,6 +194,9 @@ class ObjectFormView(ObjectScreen):
     def extra_actions(self, instance: models.Model) -> list[tuple[str, str]]:
         return []
 
+    def success_url(self, saved: models.Model) -> str:
+        return self.url("list")
+
     def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         instance = self.get_object(pk)
         return self.render_form(self.get_form(instance), instance)
@@ -202,7 +211,7 @@ class ObjectFormView(ObjectScreen):
                 apply_form_errors(form, error)
             else:
                 messages.success(request, _("Saved %(name)s.") % {"name": saved})
-                return redirect(self.url("list"))
+                return redirect(self.success_url(saved))
         return self.render_form(form, instance, status=422)
 
 

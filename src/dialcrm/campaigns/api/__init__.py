@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from dialcrm.campaigns.api import setup
+
 router = Router()
+router.add_router("", setup.router)
