@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +28,16 @@ from dialcrm.campaigns.choices import (
 )
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import Role
-from dialcrm.core.policy import ADD, ALL_ROLES, CHANGE, DELETE, VIEW, Policy, ScopedQuerySet
+from dialcrm.core.policy import (
+    ADD,
+    ALL_ROLES,
+    CHANGE,
+    DELETE,
+    VIEW,
+    Policy,
+    ScopedQuerySet,
+    team_ids,
+)
 
 SET_UP = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.LOCATION_MANAGER})
 BACK_OFFICE = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.BACK_OFFICE})
@@ -607,8 +616,10 @@ class Campaign(AuditedModel):
     policy = Policy(
         company="client__company",
         location="location",
-        team="teams",
-        own="agents",
+        # A team leader sees the campaigns of their teams and of their teams' agents; an agent
+        # those they are assigned to, in person or through their team.
+        team=lambda user: Q(teams__in=team_ids(user)) | Q(agents__team__in=team_ids(user)),
+        own=lambda user: Q(agents=user.pk) | Q(teams__in=[user.team_id] if user.team_id else []),
         roles=_editors(SET_UP),
         distinct=True,
     )

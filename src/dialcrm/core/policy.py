@@ -10,6 +10,7 @@ scope (so their existence does not leak) and "not allowed" for objects seen but 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -65,8 +66,8 @@ class Policy:
 
     company: str
     location: str | None = None
-    team: str | None = None
-    own: str | None = None
+    team: str | Callable[[Any], Q] | None = None  # a lookup to a team id, or a filter
+    own: str | Callable[[Any], Q] | None = None  # a lookup to the person, or a filter
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     # Set when a path crosses a many-to-many relation, so a row is not listed twice.
     distinct: bool = False
@@ -83,6 +84,11 @@ def team_ids(user: Staff) -> list[int]:
     return ids
 
 
+def _own_filter(policy: Policy, user: Staff) -> Q:
+    own = policy.own
+    return own(user) if callable(own) else Q(**{own: user.pk})
+
+
 def _scope_filter(policy: Policy, user: Staff) -> Q | None:
     """The filter for the user's scope; None means nothing is visible."""
     scope = ROLE_SCOPE.get(user.role)
@@ -94,10 +100,10 @@ def _scope_filter(policy: Policy, user: Staff) -> Q | None:
         if path is None:
             continue
         if level == Scope.OWN:
-            return Q(**{path: user.pk})
+            return _own_filter(policy, user)
         if level == Scope.TEAM:
-            condition = Q(**{f"{path}__in": team_ids(user)})
-            return condition | Q(**{policy.own: user.pk}) if policy.own else condition
+            condition = path(user) if callable(path) else Q(**{f"{path}__in": team_ids(user)})
+            return condition | _own_filter(policy, user) if policy.own else condition
         if level == Scope.LOCATION:
             return Q(**{path: user.location_id}) if user.location_id else None
         return Q(**{path: user.company_id})

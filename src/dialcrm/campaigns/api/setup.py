@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from dialcrm.campaigns import services
 from dialcrm.campaigns.choices import DialMode, LeadState, MachineHandling, ObjectiveKind
@@ -258,22 +258,16 @@ def readiness(request: HttpRequest, campaign_id: int) -> Any:
     return {"is_ready": result.is_ready, "problems": result.problems}
 
 
-class StateChangeIn(Schema):
-    reason: str = Field("", max_length=300)
-
-
 @router.post("/campaigns/{campaign_id}/{action}", response=CampaignOut)
 def change_state(
-    request: HttpRequest, campaign_id: int, action: str, payload: StateChangeIn | None = None
+    request: HttpRequest, campaign_id: int, action: str, reason: str = Query("", max_length=300)
 ) -> Any:
-    """`start`, `pause`, `stop` or `complete` the campaign; starting checks readiness (422 with
-    what is missing)."""
+    """`start`, `pause`, `stop` or `complete` the campaign, with an optional `reason`; starting
+    checks readiness (422 with what is missing)."""
     campaign = access(Campaign, request.user, campaign_id, CHANGE)
     allowed = set(services.TRANSITIONS)
     if action not in allowed:
         raise ValidationError(
             {"action": _("Choose one of: %(actions)s.") % {"actions": ", ".join(sorted(allowed))}}
         )
-    return services.change_campaign_state(
-        request.user, campaign, action, payload.reason if payload else ""
-    )
+    return services.change_campaign_state(request.user, campaign, action, reason)
