@@ -439,6 +439,10 @@ class ImportJob(models.Model):
     duplicates = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     scrubbed = models.PositiveIntegerField(default=0)
+    # Numbers rejected on rows imported with another of their numbers.
+    warnings = models.PositiveIntegerField(default=0)
+    # The list version this import made (set when it is done).
+    list_version = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     errors_file = models.CharField(max_length=500, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -455,6 +459,51 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} → {self.call_list}"
+
+
+class DncImportJob(models.Model):
+    """One import of a file of numbers into a do-not-call list, run in the background."""
+
+    dnc_list = models.ForeignKey(DncList, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.CharField(max_length=500)
+    original_name = models.CharField(max_length=255)
+    file_size = models.BigIntegerField(default=0)
+    file_format = models.CharField(max_length=8, default="csv")
+    encoding = models.CharField(max_length=32, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    has_header = models.BooleanField(default=True)
+    column = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, default="RO")
+    state = models.CharField(
+        max_length=12, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_estimated = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    errors_file = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    policy = Policy(
+        company="dnc_list__company", roles=_editors(SET_UP | {Role.BACK_OFFICE}, LEAD_READERS)
+    )
+
+    class Meta:
+        verbose_name = _("do-not-call import")
+        verbose_name_plural = _("do-not-call imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="dncimportjob_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.dnc_list}"
 
 
 def _default_calling_days() -> list[int]:
