@@ -155,14 +155,6 @@ def test_a_duplicate_team_name_is_refused_and_nothing_is_saved(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: the team name's uniqueness is a UniqueConstraint on Lower('name') "
-        "(org/models.py, Team.Meta), whose violation Django reports as a non-field error, so "
-        "the form shows it on top of the form instead of on the name field"
-    ),
-)
 def test_a_duplicate_team_name_is_shown_on_the_name_field(
     page: Page, org: Any, sign_in: Callable[..., None]
 ) -> None:

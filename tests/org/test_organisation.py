@@ -21,7 +21,7 @@ def test_duplicate_names_are_refused_whatever_the_case(org, client_for):
 
     assert team.status_code == 422
     assert team.json() == {
-        "detail": [{"field": None, "message": "This location has a team with this name already."}]
+        "detail": [{"field": "name", "message": "This location has a team with this name already."}]
     }
     assert (
         location.json()["detail"][0]["message"]

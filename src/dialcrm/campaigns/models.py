@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from dialcrm.campaigns.choices import (
@@ -28,6 +28,7 @@ from dialcrm.campaigns.choices import (
 )
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import Role
+from dialcrm.core.constraints import unique_name
 from dialcrm.core.policy import (
     ADD,
     ALL_ROLES,
@@ -48,12 +49,6 @@ def _editors(
     roles: frozenset[str], readers: frozenset[str] = ALL_ROLES
 ) -> dict[str, frozenset[str]]:
     return {VIEW: readers, **dict.fromkeys((ADD, CHANGE, DELETE), roles)}
-
-
-def _unique_name(*fields: str, name: str, message: Any) -> models.UniqueConstraint:
-    return models.UniqueConstraint(
-        *fields, Lower("name"), name=name, violation_error_message=message
-    )
 
 
 class Client(AuditedModel):
@@ -79,7 +74,7 @@ class Client(AuditedModel):
         verbose_name_plural = _("clients")
         ordering = ["name"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "company",
                 name="client_name_unique_ci",
                 message=_("A client with this name exists already."),
@@ -126,11 +121,11 @@ class Status(AuditedModel):
         verbose_name_plural = _("statuses")
         ordering = ["order", "code"]
         constraints = [
-            models.UniqueConstraint(
+            unique_name(
                 "company",
-                Lower("code"),
                 name="status_code_unique_ci",
-                violation_error_message=_("A status with this code exists already."),
+                message=_("A status with this code exists already."),
+                field="code",
             )
         ]
 
@@ -181,7 +176,7 @@ class WorkSheet(AuditedModel):
         verbose_name_plural = _("work sheets")
         ordering = ["name"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "company",
                 name="worksheet_name_unique_ci",
                 message=_("A work sheet with this name exists already."),
@@ -246,7 +241,7 @@ class DncList(AuditedModel):
         verbose_name_plural = _("do-not-call lists")
         ordering = ["name"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "company",
                 name="dnclist_name_unique_ci",
                 message=_("A do-not-call list with this name exists already."),
@@ -304,7 +299,7 @@ class CallList(AuditedModel):
         verbose_name_plural = _("call lists")
         ordering = ["client__name", "name"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "client",
                 name="calllist_name_unique_ci",
                 message=_("This client has a list with this name already."),
@@ -398,7 +393,7 @@ class ImportMapping(AuditedModel):
         verbose_name_plural = _("import mappings")
         ordering = ["name"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "company",
                 name="importmapping_name_unique_ci",
                 message=_("A mapping with this name exists already."),
@@ -678,7 +673,7 @@ class Campaign(AuditedModel):
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at"]
         constraints = [
-            _unique_name(
+            unique_name(
                 "client",
                 name="campaign_name_unique_ci",
                 message=_("This client has a campaign with this name already."),

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import Role
+from dialcrm.core.constraints import unique_name
 from dialcrm.core.policy import ADD, ALL_ROLES, CHANGE, DELETE, VIEW, Policy, ScopedQuerySet
 
 CATALOG_EDITORS = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.BACK_OFFICE})
@@ -46,11 +46,11 @@ class Product(AuditedModel):
         verbose_name_plural = _("products")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
+            unique_name(
                 "company",
-                Lower("code"),
                 name="product_code_unique_ci",
-                violation_error_message=_("A product with this code exists already."),
+                message=_("A product with this code exists already."),
+                field="code",
             )
         ]
 

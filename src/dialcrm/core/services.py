@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from dialcrm.core import audit
 from dialcrm.core.choices import AuditAction
+from dialcrm.core.constraints import on_name_field
 from dialcrm.core.models import ApiToken, NetworkRule, TotpDevice
 from dialcrm.core.network import forget_rules, location_allows
 from dialcrm.core.policy import ADD, CHANGE, DELETE, can, may
@@ -48,7 +49,10 @@ def save_object(user: Any, instance: M, values: dict[str, Any]) -> M:
     with transaction.atomic():
         for name, value in values.items():
             setattr(instance, name, value)
-        instance.full_clean()
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise on_name_field(error) from None
         instance.save()
         if not can(user, action, instance):
             raise PermissionDenied(_("The result would be outside what you manage."))

@@ -7,11 +7,11 @@ from zoneinfo import available_timezones
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import AgentLevel, Role
+from dialcrm.core.constraints import unique_name
 from dialcrm.core.policy import ADD, ALL_ROLES, CHANGE, DELETE, VIEW, Policy, ScopedQuerySet
 
 _ORG_ADMINS = frozenset({Role.ADMINISTRATOR, Role.MANAGER})
@@ -49,10 +49,8 @@ class Company(AuditedModel):
         verbose_name_plural = _("companies")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                name="company_name_unique_ci",
-                violation_error_message=_("A company with this name exists already."),
+            unique_name(
+                name="company_name_unique_ci", message=_("A company with this name exists already.")
             ),
         ]
 
@@ -90,11 +88,10 @@ class Location(AuditedModel):
         verbose_name_plural = _("locations")
         ordering = ["company__name", "name"]
         constraints = [
-            models.UniqueConstraint(
+            unique_name(
                 "company",
-                Lower("name"),
                 name="location_name_unique_ci",
-                violation_error_message=_("This company has a location with this name already."),
+                message=_("This company has a location with this name already."),
             ),
         ]
 
@@ -140,11 +137,10 @@ class Team(AuditedModel):
         verbose_name_plural = _("teams")
         ordering = ["location__name", "name"]
         constraints = [
-            models.UniqueConstraint(
+            unique_name(
                 "location",
-                Lower("name"),
                 name="team_name_unique_ci",
-                violation_error_message=_("This location has a team with this name already."),
+                message=_("This location has a team with this name already."),
             ),
         ]
 
