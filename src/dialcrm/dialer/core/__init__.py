@@ -1,0 +1,1 @@
+"""Pure-Python dialing core (placeholder docstring; the public API is documented below)."""
