@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dialcrm.core.crud import ScopedModelForm
+from dialcrm.core.choices import Role
 from dialcrm.org.models import Company, Location, Staff, Team
 from dialcrm.org.services import grantable_roles
 
@@ -28,6 +29,13 @@ class TeamForm(ScopedModelForm):
     class Meta:
         model = Team
         fields = ["location", "name", "leader"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        leaders = self.fields["leader"].queryset.filter(
+            role__in=(Role.TEAM_LEADER, Role.LOCATION_MANAGER)
+        )
+        self.fields["leader"].queryset = leaders
 
 
 class StaffForm(ScopedModelForm):
