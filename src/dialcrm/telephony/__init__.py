@@ -1,0 +1,1 @@
+"""Telephony: one gateway interface (`gateway.py`) and its adapters (simulated, Asterisk ARI)."""
