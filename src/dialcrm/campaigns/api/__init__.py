@@ -3,6 +3,10 @@
 from ninja import Router
 
 from dialcrm.campaigns.api import setup
+from dialcrm.campaigns.api import statuses as statuses_api
+from dialcrm.campaigns.api import worksheets as worksheets_api
 
 router = Router()
 router.add_router("", setup.router)
+router.add_router("", worksheets_api.router)
+router.add_router("", statuses_api.router)
