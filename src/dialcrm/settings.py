@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "dialcrm.org",
     "dialcrm.catalog",
     "dialcrm.campaigns",
+    "dialcrm.dialer",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+# List and do-not-call imports: the largest file accepted, and how many helper processes
+# normalise phone numbers of big files (0: none, all in the importing process).
+IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
+IMPORT_PROCESSES = env.integer("IMPORT_PROCESSES", default=2, minimum=0)
 
 NINJA_PAGINATION_PER_PAGE = 50
 
