@@ -5,7 +5,7 @@ the moment a live person answered it. Windows:
 
 - US (FCC / FTC TSR): per campaign over its life, at most the last 30 days -> `us_campaign_rate`.
 - UK (Ofcom): any 24 hours -> `rolling_rate(now, DAY_S)` now, `worst_rolling_rate(DAY_S)` over
-  the whole record.
+  the whole record (trailing windows ending at each live answer).
 - Per clock hour -> `hour_counts`, `hourly`, `worst_hour_rate`.
 """
 
@@ -110,22 +110,20 @@ class AbandonLedger:
         """FCC/TSR: over the campaign's life, at most the last 30 days."""
         return self.rolling_rate(now_s, US_CAMPAIGN_WINDOW_S)
 
-    def worst_rolling_rate(self, window_s: float) -> float:
-        """The highest rate over any window of `window_s` seconds (UK: any 24 hours).
-
-        The counts only change where a window edge crosses a call, so it is enough to try the
-        windows that end at each call and the windows that start at each call.
-        """
+    def worst_rolling_rate(self, window_s: float, *, minimum_answers: int = 1) -> float:
+        """The highest rate over the trailing `window_s` seconds (UK: 24 hours) as a dialer
+        watching it live would see it: at each live answer, over the window ending there.
+        Windows with fewer than `minimum_answers` live answers are skipped (one abandoned call
+        alone is a 100% rate)."""
         worst = 0.0
         answers, abandons = self._answer_times, self._abandon_times
-        for edge in answers:
-            for start, end in ((edge - window_s, edge), (edge, edge + window_s)):
-                answered = bisect.bisect_right(answers, end) - bisect.bisect_left(answers, start)
-                if answered:
-                    dropped = bisect.bisect_right(abandons, end) - bisect.bisect_left(
-                        abandons, start
-                    )
-                    worst = max(worst, dropped / answered)
+        for index, end in enumerate(answers):
+            start = bisect.bisect_right(answers, end - window_s)
+            last = bisect.bisect_right(answers, end, lo=index)
+            answered = last - start
+            if answered >= minimum_answers:
+                dropped = _count_between(abandons, end - window_s, end)
+                worst = max(worst, dropped / answered)
         return worst
 
     def forget_before(self, before_s: float) -> None:
