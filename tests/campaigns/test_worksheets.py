@@ -151,7 +151,7 @@ def test_a_bad_definition_and_a_taken_name_are_reported_together_and_nothing_is_
         )
 
     assert caught.value.message_dict == {
-        "__all__": ["A work sheet with this name exists already."],
+        "name": ["A work sheet with this name exists already."],
         "definition": ['Group 1 "A": add at least one field, or remove the group.'],
     }
     assert WorkSheet.objects.count() == 1

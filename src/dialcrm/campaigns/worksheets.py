@@ -36,6 +36,7 @@ from dialcrm.campaigns.choices import CampaignState, FieldKind
 from dialcrm.campaigns.models import Campaign, WorkSheet, WorkSheetVersion
 from dialcrm.core import audit
 from dialcrm.core.choices import AuditAction
+from dialcrm.core.constraints import on_name_field
 from dialcrm.core.policy import ADD, CHANGE, can, may
 from dialcrm.core.services import deactivate_object, save_object
 
@@ -824,7 +825,7 @@ def _model_errors(sheet: WorkSheet, values: dict[str, Any]) -> dict[str, list[st
     try:
         probe.full_clean()
     except ValidationError as error:
-        return error.message_dict
+        return on_name_field(error).message_dict
     return {}
 
 
