@@ -610,3 +610,18 @@ def test_signed_out_people_are_sent_to_sign_in(db, client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/sign-in/")
+
+
+def test_the_demo_company_has_the_statuses_and_an_energy_offer_sheet(db):
+    from dialcrm.core.demo import seed_demo_company
+
+    company = seed_demo_company()
+    seed_demo_company()
+
+    sheet = WorkSheet.objects.get(company=company)
+    assert (sheet.name, sheet.versions.count()) == ("Energy offer", 1)
+    assert [group["title"] for group in sheet.current_version.definition["groups"]] == [
+        "Customer",
+        "Offer",
+    ]
+    assert company.statuses.count() == 11

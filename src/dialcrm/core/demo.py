@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from dialcrm.campaigns.models import WorkSheet
+from dialcrm.campaigns.statuses import seed_default_statuses
+from dialcrm.campaigns.worksheets import add_version, validate_definition
 from dialcrm.core.choices import AgentLevel, Role
 from dialcrm.org.models import Company, Location, Staff, Team
 
@@ -98,4 +101,75 @@ def seed_demo_company() -> Company:
             location=location,
             **org,
         )
+    _seed_back_office(company)
     return company
+
+
+ENERGY_OFFER = {
+    "groups": [
+        {
+            "title": "Customer",
+            "fields": [
+                {"key": "full_name", "label": "Full name", "kind": "text", "required": True},
+                {"key": "email", "label": "Email", "kind": "email"},
+                {
+                    "key": "contact_phone",
+                    "label": "Contact phone",
+                    "kind": "phone",
+                    "help": "If different from the number called.",
+                },
+                {"key": "address", "label": "Supply address", "kind": "long_text"},
+            ],
+        },
+        {
+            "title": "Offer",
+            "fields": [
+                {
+                    "key": "current_supplier",
+                    "label": "Current supplier",
+                    "kind": "choice",
+                    "choices": ["Enel", "E.ON", "Electrica", "Engie", "Other"],
+                },
+                {
+                    "key": "monthly_kwh",
+                    "label": "Monthly consumption (kWh)",
+                    "kind": "number",
+                    "min": 0,
+                    "max": 100000,
+                    "help": "From the last invoice.",
+                },
+                {
+                    "key": "plan",
+                    "label": "Plan",
+                    "kind": "choice",
+                    "required": True,
+                    "choices": ["Fixed price, 12 months", "Fixed price, 24 months", "Green"],
+                },
+                {
+                    "key": "extras",
+                    "label": "Extras",
+                    "kind": "multi_choice",
+                    "choices": ["Paperless invoice", "Direct debit", "Smart meter"],
+                },
+                {"key": "start_date", "label": "Start date", "kind": "date"},
+                {
+                    "key": "agrees",
+                    "label": "Agrees to receive the contract",
+                    "kind": "yes_no",
+                    "required": True,
+                },
+            ],
+        },
+    ]
+}
+
+
+def _seed_back_office(company: Company) -> None:
+    """The default statuses and one work sheet, as the back office would set them up."""
+    seed_default_statuses(company)
+    sheet, _ = WorkSheet.objects.get_or_create(
+        company=company,
+        name="Energy offer",
+        defaults={"description": "Electricity supply offer for households."},
+    )
+    add_version(sheet, validate_definition(ENERGY_OFFER))

@@ -30,6 +30,8 @@ ITEMS = (
     NavItem(_("Teams"), "org:team_list", "org.Team", _("Organisation")),
     NavItem(_("Staff"), "org:staff_list", "org.Staff", _("Organisation")),
     NavItem(_("Products"), "catalog:product_list", "catalog.Product", _("Back office")),
+    NavItem(_("Work sheets"), "campaigns:worksheet_list", "campaigns.WorkSheet", _("Back office")),
+    NavItem(_("Statuses"), "campaigns:status_list", "campaigns.Status", _("Back office")),
     NavItem(_("Clients"), "campaigns:client_list", "campaigns.Client", _("Campaigns")),
     NavItem(_("Call lists"), "campaigns:calllist_list", "campaigns.CallList", _("Campaigns")),
     NavItem(_("Campaigns"), "campaigns:campaign_list", "campaigns.Campaign", _("Campaigns")),
