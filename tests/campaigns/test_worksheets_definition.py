@@ -467,3 +467,22 @@ def test_posted_json_that_is_deep_but_small_is_refused_too():
         parse_definition_json("[" * 50_000 + "]" * 50_000)
 
     assert caught.value.messages == ["The work sheet's fields could not be read (not valid JSON)."]
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"(a+)+$", r"(\d*)*", r"([a-z]+?)+x", r"(x{2,})+", r"(?:\s+)*", r"(.*){2,}"]
+)
+def test_patterns_that_can_take_forever_are_refused(pattern):
+    assert errors_of(sheet(group("Customer", text_field(pattern=pattern)))) == [
+        f"{WHERE}: the pattern repeats a repetition, like (a+)+, which can take forever to "
+        "check; simplify it."
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"\d{6}", r"RO\d{2}[A-Z]{4}\d{16}", r"(\+40|0)7\d{8}", r"[a-z]+(-[a-z]+)*"]
+)
+def test_ordinary_patterns_are_fine(pattern):
+    cleaned = validate_definition(sheet(group("Customer", text_field(pattern=pattern))))
+
+    assert cleaned["groups"][0]["fields"][0]["pattern"] == pattern

@@ -60,12 +60,17 @@ MAX_SHORT_INPUT = 64
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+# One repeated thing, itself repeated, like (a+)+, (\d*)* or ([a-z]+)+: the classic pattern
+# whose matching time explodes on a near miss. Answers are checked in the web process, so such
+# patterns are refused rather than run.
+_QUANTIFIER = r"(?:[+*]|\{\d*,\d*\})\??"
+NESTED_REPETITION = re.compile(
+    rf"\((?:\?:)?(?:\\.|\[(?:\\.|[^\]])*\]|[^()\\|]){_QUANTIFIER}\){_QUANTIFIER}"
+)
 # Names of the inputs of a rendered sheet, so they never clash with other inputs of a page.
 FIELD_PREFIX = "ws_"
 DEFAULT_PHONE_COUNTRY = "RO"
 
-TEXT_KINDS = frozenset({FieldKind.TEXT, FieldKind.LONG_TEXT})
-CHOICE_KINDS = frozenset({FieldKind.CHOICE, FieldKind.MULTI_CHOICE})
 COMMON_SETTINGS = ("key", "label", "kind", "required", "help")
 KIND_SETTINGS: dict[str, tuple[str, ...]] = {
     FieldKind.TEXT: ("max_length", "pattern"),
@@ -303,6 +308,15 @@ class _DefinitionCheck:
                     _("the pattern is not a valid regular expression (%(problem)s).")
                     % {"problem": problem},
                 )
+            else:
+                if NESTED_REPETITION.search(pattern):
+                    self.error(
+                        where,
+                        _(
+                            "the pattern repeats a repetition, like (a+)+, which can take "
+                            "forever to check; simplify it."
+                        ),
+                    )
         return pattern
 
     def _bound(self, where: str, value: Any, what: str) -> int | float | None:
