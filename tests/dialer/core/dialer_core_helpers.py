@@ -50,3 +50,26 @@ def snapshot(**changes: Any) -> PacingSnapshot:
     }
     values.update(changes)
     return PacingSnapshot(**values)
+
+
+# A short day for a small team: the simulator tests run it in milliseconds.
+SMALL: dict[str, Any] = {
+    "name": "small",
+    "agents": 5,
+    "start_hour": 9,
+    "shift_s": 1800,
+    "talk_s": {"dist": "lognormal", "mean": 90, "sd": 50},
+    "wrap_s": {"dist": "exponential", "mean": 10},
+    "pauses": {"per_agent_hour": 1.0, "duration_s": {"dist": "exponential", "mean": 120}},
+    "outcomes": {"human": 0.25, "machine": 0.08, "busy": 0.05, "failed": 0.02},
+    "human_by_hour": {"9": 1.0},
+    "time_to_answer_s": {"dist": "uniform", "min": 4, "max": 20},
+    "ring_timeout_s": 25,
+    "connect_window_s": 2,
+    "abandon_cap": 0.03,
+    "leads": 3000,
+    "lead_heterogeneity": 0.5,
+    "max_attempts": 3,
+    "retry_delay_s": 600,
+    "amd": {"detects_machine": 0.85, "mistakes_human": 0.03},
+}

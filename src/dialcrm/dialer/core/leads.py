@@ -75,7 +75,7 @@ def feature_keys(profile: LeadProfile, local_hour: int, weekday: int) -> tuple[s
 class LeadScorer:
     """Online logistic regression of "a live person answers" on lead and time features."""
 
-    def __init__(self, *, learning_rate: float = 0.1, prior_rate: float = 0.2) -> None:
+    def __init__(self, *, learning_rate: float = 0.05, prior_rate: float = 0.2) -> None:
         if not 0 < prior_rate < 1:
             raise ValueError("prior_rate must be within (0, 1)")
         self.learning_rate = learning_rate

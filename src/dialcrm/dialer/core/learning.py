@@ -74,7 +74,7 @@ COLD_MODEL = LearnedModel(
     mean_talk_s=0.0,
     mean_wrap_s=0.0,
     mean_live_answer_s=0.0,
-    ready_after_call_rate=1.0,
+    ready_after_call_rate=0.9,
 )
 
 
@@ -234,8 +234,13 @@ class PacingLearner:
         handled = self._handled
         if len(handled) < _MIN_HANDLED_FOR_SHAPES:
             return
-        # The cohort: calls that started since the oldest one remembered, finished or not.
-        cohort_start_s = min(started for started, _, _ in handled)
+        # The cohort: calls that started since the oldest one remembered, finished or not
+        # (all of them while nothing has been forgotten yet).
+        cohort_start_s = (
+            min(started for started, _, _ in handled)
+            if self._handled_total > len(handled)
+            else -math.inf
+        )
         talks = [talk for _, talk, _ in handled]
         wraps = [wrap for _, _, wrap in handled]
         ongoing_talks = [
