@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
         from dialcrm.dialer.core.cli import main as simulate_main
 
         return simulate_main(args[1:])
+    args[:1] = [{"import-leads": "import_leads"}.get(args[0], args[0])] if args else []
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
     from django.core.management import execute_from_command_line
 
