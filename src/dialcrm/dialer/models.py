@@ -25,9 +25,15 @@ class CallAttempt(models.Model):
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="call_attempts"
     )
-    lead = models.ForeignKey("campaigns.Lead", on_delete=models.PROTECT, related_name="call_attempts")
+    lead = models.ForeignKey(
+        "campaigns.Lead", on_delete=models.PROTECT, related_name="call_attempts"
+    )
     phone = models.ForeignKey(
-        "campaigns.Phone", on_delete=models.PROTECT, null=True, blank=True, related_name="call_attempts"
+        "campaigns.Phone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_attempts",
     )
     number = models.CharField(max_length=20)
     agent = models.ForeignKey(

@@ -1,0 +1,103 @@
+"""Simulated agents: bots that log in, take calls, talk, wrap up, set statuses (sales
+included) and take pauses, through the same commands a person's desk sends. The demo runs them
+beside real people, so the wallboard and the reports show a live call center."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialcrm.dialer.core.distributions import Distribution, DistributionKind
+from dialcrm.dialer.engine import AgentCommand, Engine
+
+DEFAULT_STATUS_WEIGHTS: Mapping[str, float] = {
+    "SALE": 0.12,
+    "POSITIVE": 0.10,
+    "NI": 0.48,
+    "CB": 0.12,
+    "WN": 0.04,
+    "DNC": 0.02,
+    "AM": 0.02,
+    "NA": 0.10,
+}
+
+
+@dataclass(frozen=True)
+class BotBehaviour:
+    """How a simulated agent works: talk and wrap-up times, pauses, and the statuses set."""
+
+    talk_s: Distribution = field(
+        default_factory=lambda: Distribution(DistributionKind.LOGNORMAL, 150.0, 90.0)
+    )
+    wrap_s: Distribution = field(
+        default_factory=lambda: Distribution(DistributionKind.EXPONENTIAL, 15.0)
+    )
+    pauses_per_hour: float = 0.5
+    pause_s: Distribution = field(
+        default_factory=lambda: Distribution(DistributionKind.EXPONENTIAL, 300.0)
+    )
+    status_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_STATUS_WEIGHTS)
+    )
+
+
+class SimulatedAgent:
+    """One bot, bound to an engine, an agent account and a campaign."""
+
+    def __init__(
+        self, engine: Engine, agent_id: int, campaign_id: int, behaviour: BotBehaviour, seed: int
+    ) -> None:
+        self.engine = engine
+        self.agent_id = agent_id
+        self.campaign_id = campaign_id
+        self.behaviour = behaviour
+        self.random = random.Random(seed)
+        self.talk = behaviour.talk_s.sampler(self.random)
+        self.wrap = behaviour.wrap_s.sampler(self.random)
+        self.pause = behaviour.pause_s.sampler(self.random)
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.calls_handled = 0
+        engine.listen(agent_id, self.inbox.put_nowait)
+
+    def send(self, kind: str, **values: Any) -> None:
+        self.engine.submit(
+            AgentCommand(kind=kind, agent_id=self.agent_id, campaign_id=self.campaign_id, **values)
+        )
+
+    async def _next(self, kind: str) -> dict[str, Any]:
+        while True:
+            message = await self.inbox.get()
+            if message.get("type") == kind:
+                return message
+
+    async def run(self) -> None:
+        clock = self.engine.clock
+        self.send("login", endpoint=f"Local/bot-{self.agent_id}")
+        await clock.sleep(1.0)
+        self.send("ready")
+        while True:
+            offer = await self._next("call.offered")
+            call_id = offer["call_id"]
+            await clock.sleep(self.talk())
+            self.send("hang_up")
+            await self._next("call.ended")
+            await clock.sleep(self.wrap())
+            weights = self.behaviour.status_weights
+            status = self.random.choices(list(weights), weights=list(weights.values()))[0]
+            callback_at = clock.now() + 3600 if status == "CB" else None
+            take_pause = self.random.random() < self.behaviour.pauses_per_hour * 200 / 3600
+            self.send(
+                "disposition",
+                call_id=call_id,
+                status_code=status,
+                callback_at_s=callback_at,
+                go_ready=not take_pause,
+                reason="break" if take_pause else "",
+            )
+            self.calls_handled += 1
+            if take_pause:
+                await clock.sleep(self.pause())
+                self.send("ready")

@@ -1,0 +1,955 @@
+"""The dialer engine: the seed's fig. 4 as a running service.
+
+One asyncio task per engine processes every input in order (gateway events, agents' commands,
+ticks), so the live state of a campaign (its agents, its calls in flight, its queue) changes in
+one place. The database is written from one thread of its own, in order; a dial waits for its
+attempt record before it is placed, so no call happens without a record.
+
+For each running campaign it owns, on every tick and every event, the engine asks the pacing
+strategy how many calls to place, takes that many leads from the hopper (claimed ahead from the
+database), originates them, routes an answered person to the longest-idle ready agent or queues
+them for at most the connect window, then plays the abandoned-call message and counts the
+abandon. Outcomes update the lead and its number in the same transaction as the attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from dialcrm.dialer import store
+from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
+from dialcrm.dialer.core.compliance import local_time
+from dialcrm.dialer.core.leads import LeadCandidate, LeadProfile, LeadScorer, rank_candidates
+from dialcrm.dialer.core.learning import PacingLearner
+from dialcrm.dialer.core.outcomes import CallOutcome
+from dialcrm.dialer.core.pacing import PacingStrategy, Progressive, make_strategy
+from dialcrm.dialer.core.snapshot import PacingSnapshot
+from dialcrm.dialer.core.states import AgentStatus as AgentState
+from dialcrm.telephony.clock import Clock
+from dialcrm.telephony.gateway import (
+    AnsweredBy,
+    CallAnswered,
+    CallEnded,
+    CallExists,
+    CallProgress,
+    EndCause,
+    Gateway,
+    GatewayError,
+    GatewayEvent,
+    Originate,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+HOUR_S = 3600.0
+TICK_S = 1.0  # clock seconds between pacing decisions when nothing happens
+SYNC_EVERY_S = 5.0  # real seconds between looks at which campaigns run
+MAX_LINES_PER_AGENT = 4  # a safety bound on lines, whatever the strategy says
+HOPPER_LOW_WATER = 20
+
+
+@dataclass(frozen=True)
+class AgentCommand:
+    """What an agent (or their desk, or a team leader, or a bot) asks the engine."""
+
+    kind: str  # login | ready | pause | hang_up | disposition | logout
+    agent_id: int
+    campaign_id: int | None = None
+    reason: str = ""
+    call_id: str = ""
+    status_code: str = ""
+    callback_at_s: float | None = None
+    callback_agent_id: int | None = None
+    note: str = ""
+    endpoint: str = ""
+    go_ready: bool = True  # after a disposition
+
+
+COMMANDS = {"login", "ready", "pause", "hang_up", "disposition", "logout"}
+
+
+@dataclass
+class AgentSession:
+    agent_id: int
+    campaign_id: int
+    state: str
+    since_s: float
+    pause_reason: str = ""
+    call_id: str | None = None
+    talk_started_s: float | None = None
+    wrap_started_s: float | None = None
+    pause_after_call: str | None = None
+    logout_after_call: bool = False
+
+
+@dataclass
+class LiveCall:
+    call_id: str
+    lead: store.HopperLead
+    dialed_s: float
+    created: Future[None]
+    answered_s: float | None = None
+    agent_id: int | None = None
+    phase: str = "dialing"  # dialing | ringing | waiting | connected | machine | ending
+    deadline_s: float | None = None
+
+
+Listener = Callable[[dict[str, Any]], None]
+
+
+class Publisher:
+    """Where the engine's messages go: Channels groups in the product, a list in tests."""
+
+    async def to_agent(self, agent_id: int, message: dict[str, Any]) -> None:
+        return None
+
+    async def to_campaign(self, campaign_id: int, message: dict[str, Any]) -> None:
+        return None
+
+
+class ChannelsPublisher(Publisher):
+    """Sends to the Channels groups `agent.<id>` and `campaign.<id>` (see docs/realtime.md)."""
+
+    def __init__(self) -> None:
+        from channels.layers import get_channel_layer
+
+        self.layer = get_channel_layer()
+
+    async def to_agent(self, agent_id: int, message: dict[str, Any]) -> None:
+        await self.layer.group_send(
+            f"agent.{agent_id}", {"type": "dialer.message", "message": message}
+        )
+
+    async def to_campaign(self, campaign_id: int, message: dict[str, Any]) -> None:
+        await self.layer.group_send(
+            f"campaign.{campaign_id}", {"type": "dialer.message", "message": message}
+        )
+
+
+class CampaignRunner:
+    """The live state of one campaign and the decisions about it."""
+
+    def __init__(self, engine: Engine, settings: store.CampaignSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.agents: dict[int, AgentSession] = {}
+        self.calls: dict[str, LiveCall] = {}
+        self.queue: collections.deque[str] = collections.deque()
+        self.hopper: collections.deque[store.HopperLead] = collections.deque()
+        self.refilling = False
+        self.is_dialing = settings.state == "running"
+        self.learner = PacingLearner()
+        self.scorer = LeadScorer()
+        self.ledger = AbandonLedger()
+        self.strategy = self._strategy()
+        self.dials = 0
+        self.stop_reason = ""
+
+    def _strategy(self) -> PacingStrategy | None:
+        mode = self.settings.dial_mode
+        if mode == "predictive":
+            return make_strategy("predictive")
+        if mode == "progressive":
+            return Progressive()
+        return None  # preview and manual: the agent dials
+
+    # --- pacing --------------------------------------------------------------------------------
+
+    def snapshot(self, now_s: float) -> PacingSnapshot:
+        ready = talking = wrapping = paused = 0
+        talking_elapsed: list[float] = []
+        wrapping_elapsed: list[float] = []
+        for agent in self.agents.values():
+            if agent.state == AgentState.READY:
+                ready += 1
+            elif agent.state in (AgentState.ON_CALL, AgentState.RESERVED):
+                talking += 1
+                talking_elapsed.append(max(0.0, now_s - (agent.talk_started_s or agent.since_s)))
+            elif agent.state == AgentState.WRAP_UP:
+                wrapping += 1
+                wrapping_elapsed.append(max(0.0, now_s - agent.since_s))
+            else:
+                paused += 1
+        ringing = tuple(
+            max(0.0, now_s - call.dialed_s)
+            for call in self.calls.values()
+            if call.phase in ("dialing", "ringing")
+        )
+        total = self.ledger.window(now_s, US_CAMPAIGN_WINDOW_S)
+        hour = self.ledger.hour_counts(now_s)
+        talking_tuple, wrapping_tuple = tuple(talking_elapsed), tuple(wrapping_elapsed)
+        return PacingSnapshot(
+            now_s=now_s,
+            ready_agents=ready,
+            talking_elapsed_s=talking_tuple,
+            wrapping_elapsed_s=wrapping_tuple,
+            paused_agents=paused,
+            ringing_ages_s=ringing,
+            waiting_calls=len(self.queue),
+            max_lines=max(1, MAX_LINES_PER_AGENT * (ready + talking + wrapping)),
+            abandon_cap=max(1e-6, min(0.999, self.settings.abandon_cap)),
+            connect_window_s=self.settings.connect_window_s,
+            abandoned_total=total.abandoned,
+            human_answers_total=total.human_answers,
+            abandoned_this_hour=hour.abandoned,
+            human_answers_this_hour=hour.human_answers,
+            seconds_into_hour=now_s % HOUR_S,
+            model=self.learner.model(
+                now_s,
+                int(now_s // HOUR_S) % 24,
+                talking_elapsed_s=talking_tuple,
+                wrapping_elapsed_s=wrapping_tuple,
+            ),
+        )
+
+    def decide(self, now_s: float) -> None:
+        """Place as many calls as the strategy asks, from the hopper."""
+        if not self.is_dialing or self.strategy is None or not self.engine.gateway_up:
+            return
+        if (
+            not any(agent.state == AgentState.READY for agent in self.agents.values())
+            and not self.calls
+        ):
+            return
+        wanted = self.strategy.calls_to_place(self.snapshot(now_s))
+        if len(self.hopper) < max(HOPPER_LOW_WATER, 2 * wanted):
+            self.refill(now_s, max(HOPPER_LOW_WATER * 2, 4 * wanted))
+        for _ in range(min(wanted, len(self.hopper))):
+            self.dial(self.hopper.popleft(), now_s)
+
+    def refill(self, now_s: float, size: int) -> None:
+        if self.refilling:
+            return
+        self.refilling = True
+        future = self.engine.write(store.claim_leads, self.settings, size, now_s)
+        future.add_done_callback(
+            lambda done: self.engine.post(("hopper", self.settings.campaign_id, done))
+        )
+
+    def take_hopper(self, claimed: list[store.HopperLead], now_s: float) -> None:
+        self.refilling = False
+        all_busy = not any(agent.state == AgentState.READY for agent in self.agents.values())
+        by_id = {lead.lead_id: lead for lead in claimed}
+        candidates = []
+        for lead in claimed:
+            local = local_time(now_s, lead.time_zone)
+            profile = LeadProfile(
+                list_id=str(lead.list_id),
+                region=lead.region,
+                attempts=lead.attempts,
+                last_outcome=store._OUTCOMES.get(lead.last_outcome),
+            )
+            candidates.append(
+                LeadCandidate(
+                    lead.lead_id,
+                    profile,
+                    min(lead.due_at_s, now_s),
+                    local.hour,
+                    local.weekday(),
+                    lead.is_callback,
+                )
+            )
+        ranked = rank_candidates(
+            candidates,
+            self.scorer,
+            now_s,
+            all_agents_busy=all_busy,
+            redial_only_when_all_agents_busy=self.settings.redial_only_when_all_busy,
+        )
+        chosen = [by_id[int(str(candidate.lead_id))] for candidate in ranked]
+        held = [lead for lead in claimed if lead.lead_id not in {item.lead_id for item in chosen}]
+        if held:
+            self.engine.write(store.release_leads, held)
+        if not self.is_dialing:
+            self.engine.write(store.release_leads, chosen)
+            return
+        self.hopper.extend(chosen)
+        if not self.hopper and not self.calls and self.is_dialing and not claimed:
+            self.stop_reason = "list exhausted"
+
+    def dial(self, lead: store.HopperLead, now_s: float) -> None:
+        call_id = str(uuid.uuid4())
+        created = self.engine.write(store.create_attempt, self.settings, lead, call_id, now_s)
+        call = LiveCall(call_id=call_id, lead=lead, dialed_s=now_s, created=created)
+        self.calls[call_id] = call
+        self.engine.calls[call_id] = self
+        self.dials += 1
+        request = Originate(
+            call_id=call_id,
+            number=lead.number,
+            caller_id=self.settings.caller_id,
+            ring_timeout_s=self.settings.ring_timeout_s,
+            variables={
+                "DIALCRM_CAMPAIGN": str(self.settings.campaign_id),
+                "DIALCRM_LEAD": str(lead.lead_id),
+            },
+        )
+        self.engine.spawn(self._originate(call, request))
+
+    async def _originate(self, call: LiveCall, request: Originate) -> None:
+        await asyncio.wrap_future(call.created)  # the record exists before the call does
+        try:
+            await self.engine.gateway.originate(request)
+        except CallExists:
+            logger.info("originate %s was placed already", call.call_id)
+        except GatewayError as error:
+            logger.warning("originate %s refused: %s", call.call_id, error)
+            self.engine.post(("originate_failed", call.call_id))
+
+    def originate_failed(self, call_id: str) -> None:
+        call = self.calls.pop(call_id, None)
+        self.engine.calls.pop(call_id, None)
+        if call is not None:
+            self.engine.write(store.cancel_attempt, call_id)
+            self.engine.note_gateway_down()
+
+    # --- gateway events -------------------------------------------------------------------------
+
+    def on_progress(self, event: CallProgress) -> None:
+        call = self.calls.get(event.call_id)
+        if call is not None and call.phase == "dialing":
+            call.phase = "ringing"
+
+    def on_answered(self, event: CallAnswered, now_s: float) -> None:
+        call = self.calls.get(event.call_id)
+        if call is None or call.answered_s is not None:
+            return
+        call.answered_s = event.at
+        is_live = event.answered_by != AnsweredBy.MACHINE
+        self.learner.record_dial_result(
+            event.at,
+            event.at - call.dialed_s,
+            is_live=is_live,
+            hour_of_day=int(event.at // HOUR_S) % 24,
+        )
+        self._learn_lead(call, now_s, live=is_live)
+        self.engine.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
+        if not is_live:
+            self._machine(call, now_s)
+            return
+        agent = self._longest_idle_agent()
+        if agent is not None:
+            self._connect(call, agent, now_s)
+        else:
+            call.phase = "waiting"
+            call.deadline_s = event.at + self.settings.connect_window_s
+            self.queue.append(call.call_id)
+
+    def _learn_lead(self, call: LiveCall, now_s: float, *, live: bool) -> None:
+        lead = call.lead
+        local = local_time(call.dialed_s, lead.time_zone)
+        profile = LeadProfile(
+            str(lead.list_id), lead.region, lead.attempts, store._OUTCOMES.get(lead.last_outcome)
+        )
+        self.scorer.observe(profile, local.hour, local.weekday(), live_answer=live)
+
+    def _machine(self, call: LiveCall, now_s: float) -> None:
+        handling = self.settings.machine_handling
+        if handling == "connect":
+            agent = self._longest_idle_agent()
+            if agent is not None:
+                self._connect(call, agent, now_s)
+                return
+        call.phase = "machine"
+        if handling == "leave_message" and self.settings.machine_message:
+            self.engine.spawn(self.engine.gateway.play(call.call_id, self.settings.machine_message))
+        self.engine.spawn(self.engine.gateway.hang_up(call.call_id))
+
+    def _longest_idle_agent(self) -> AgentSession | None:
+        ready = [agent for agent in self.agents.values() if agent.state == AgentState.READY]
+        return min(ready, key=lambda agent: agent.since_s) if ready else None
+
+    def _connect(self, call: LiveCall, agent: AgentSession, now_s: float) -> None:
+        call.phase = "connected"
+        call.agent_id = agent.agent_id
+        wait = max(0.0, now_s - (call.answered_s or now_s))
+        self.ledger.record(call.answered_s or now_s, abandoned=False)
+        agent.call_id = call.call_id
+        agent.talk_started_s = now_s
+        self.engine.set_state(self, agent, AgentState.ON_CALL, now_s)
+        self.engine.write(store.mark_connected, call.call_id, agent.agent_id, now_s, wait)
+        self.engine.spawn(self._put_through(call, agent))
+        if self.settings.record_calls:
+            self.engine.spawn(
+                self.engine.gateway.start_recording(
+                    call.call_id, f"campaign-{self.settings.campaign_id}-{call.call_id}"
+                )
+            )
+        self.engine.publish_agent(
+            agent.agent_id,
+            {
+                "type": "call.offered",
+                "call_id": call.call_id,
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": call.lead.lead_id,
+                "number": call.lead.number,
+                "wait_s": round(wait, 3),
+            },
+        )
+
+    async def _put_through(self, call: LiveCall, agent: AgentSession) -> None:
+        try:
+            await self.engine.gateway.connect(call.call_id, agent.agent_id)
+        except GatewayError as error:
+            logger.warning(
+                "could not put %s through to agent %s: %s", call.call_id, agent.agent_id, error
+            )
+
+    def expire_queue(self, now_s: float) -> None:
+        """Callers who waited the whole connect window are abandoned, with the message."""
+        while self.queue:
+            call = self.calls.get(self.queue[0])
+            if call is None or call.phase != "waiting":
+                self.queue.popleft()
+                continue
+            if call.deadline_s is not None and call.deadline_s > now_s:
+                break
+            self.queue.popleft()
+            self._abandon(call, now_s)
+
+    def _abandon(self, call: LiveCall, now_s: float) -> None:
+        call.phase = "ending"
+        answered = call.answered_s or now_s
+        self.ledger.record(answered, abandoned=True)
+        self.engine.write(
+            store.finish_attempt,
+            self.settings,
+            call.call_id,
+            CallOutcome.ABANDONED,
+            now_s,
+            cause="abandoned",
+            wait_s=now_s - answered,
+        )
+        self.engine.spawn(self._safe_harbour(call.call_id))
+
+    async def _safe_harbour(self, call_id: str) -> None:
+        try:
+            if self.settings.safe_harbour_message:
+                await self.engine.gateway.play(call_id, self.settings.safe_harbour_message)
+            await self.engine.gateway.hang_up(call_id)
+        except GatewayError as error:
+            logger.warning("could not end abandoned call %s: %s", call_id, error)
+
+    def serve_queue(self, now_s: float) -> None:
+        """A ready agent takes the caller who has waited longest."""
+        while self.queue:
+            agent = self._longest_idle_agent()
+            if agent is None:
+                return
+            call = self.calls.get(self.queue.popleft())
+            if call is not None and call.phase == "waiting":
+                self._connect(call, agent, now_s)
+
+    def on_ended(self, event: CallEnded, now_s: float) -> None:
+        call = self.calls.pop(event.call_id, None)
+        self.engine.calls.pop(event.call_id, None)
+        if call is None:
+            return
+        settings, write = self.settings, self.engine.write
+        if call.phase in ("dialing", "ringing"):
+            outcome = {
+                EndCause.BUSY: CallOutcome.BUSY,
+                EndCause.NO_ANSWER: CallOutcome.NO_ANSWER,
+            }.get(event.cause, CallOutcome.FAILED)
+            self.learner.record_dial_result(
+                event.at,
+                event.at - call.dialed_s,
+                is_live=False,
+                hour_of_day=int(event.at // HOUR_S) % 24,
+            )
+            self._learn_lead(call, now_s, live=False)
+            write(
+                store.finish_attempt,
+                settings,
+                call.call_id,
+                outcome,
+                event.at,
+                cause=event.cause.value,
+                cause_code=event.cause_code,
+            )
+        elif call.phase == "waiting":
+            # The person hung up before an agent was free: still an abandoned call.
+            with contextlib.suppress(ValueError):
+                self.queue.remove(call.call_id)
+            answered = call.answered_s or event.at
+            self.ledger.record(answered, abandoned=True)
+            write(
+                store.finish_attempt,
+                settings,
+                call.call_id,
+                CallOutcome.ABANDONED,
+                event.at,
+                cause="caller_hung_up",
+                wait_s=event.at - answered,
+            )
+        elif call.phase == "machine":
+            write(
+                store.finish_attempt,
+                settings,
+                call.call_id,
+                CallOutcome.MACHINE,
+                event.at,
+                cause="answering_machine",
+                cause_code=event.cause_code,
+            )
+        elif call.phase == "connected" and call.agent_id is not None:
+            write(store.mark_ended, call.call_id, event.at)
+            agent = self.agents.get(call.agent_id)
+            if agent is not None and agent.call_id == call.call_id:
+                self.engine.set_state(self, agent, AgentState.WRAP_UP, now_s)
+                agent.wrap_started_s = now_s
+            self.engine.publish_agent(
+                call.agent_id,
+                {"type": "call.ended", "call_id": call.call_id, "cause": event.cause.value},
+            )
+
+    # --- agents ------------------------------------------------------------------------------------
+
+    def disposition(self, agent: AgentSession, command: AgentCommand, now_s: float) -> str | None:
+        if agent.call_id is None or (command.call_id and command.call_id != agent.call_id):
+            return "no call to give a status to"
+        call_id = agent.call_id
+        if agent.state == AgentState.ON_CALL:
+            # The agent closes the call and sets the status at once.
+            self.engine.spawn(self.engine.gateway.hang_up(call_id))
+            self.calls.pop(call_id, None)
+            self.engine.calls.pop(call_id, None)
+            self.engine.write(store.mark_ended, call_id, now_s)
+            agent.wrap_started_s = now_s
+        self.engine.write(
+            store.record_disposition,
+            self.settings,
+            call_id,
+            command.status_code,
+            now_s,
+            callback_at_s=command.callback_at_s,
+            callback_agent_id=command.callback_agent_id,
+            note=command.note,
+        )
+        talk_started = agent.talk_started_s or now_s
+        wrap_started = agent.wrap_started_s or now_s
+        self.learner.record_handled_call(
+            wrap_started - talk_started,
+            now_s - wrap_started,
+            went_ready=command.go_ready and agent.pause_after_call is None,
+            ended_at_s=now_s,
+        )
+        agent.call_id = None
+        agent.talk_started_s = agent.wrap_started_s = None
+        if agent.logout_after_call:
+            self.engine.remove_agent(self, agent, now_s)
+        elif agent.pause_after_call is not None or not command.go_ready:
+            agent.pause_reason = agent.pause_after_call or command.reason
+            agent.pause_after_call = None
+            self.engine.set_state(self, agent, AgentState.PAUSED, now_s)
+        else:
+            self.engine.set_state(self, agent, AgentState.READY, now_s)
+        return None
+
+    def figures(self, now_s: float) -> dict[str, Any]:
+        states = collections.Counter(agent.state for agent in self.agents.values())
+        total = self.ledger.window(now_s, US_CAMPAIGN_WINDOW_S)
+        day = self.ledger.window(now_s, 24 * HOUR_S)
+        return {
+            "type": "campaign.figures",
+            "campaign_id": self.settings.campaign_id,
+            "at": now_s,
+            "agents": dict(states),
+            "ringing": sum(
+                1 for call in self.calls.values() if call.phase in ("dialing", "ringing")
+            ),
+            "waiting": len(self.queue),
+            "connected": sum(1 for call in self.calls.values() if call.phase == "connected"),
+            "dials": self.dials,
+            "hopper": len(self.hopper),
+            "abandon_rate_30d": round(total.rate, 5),
+            "abandon_rate_24h": round(day.rate, 5),
+            "human_answers_24h": day.human_answers,
+            "is_dialing": self.is_dialing,
+        }
+
+
+class Engine:
+    """Owns running campaigns (one engine per campaign at a time) and runs their dialing."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        clock: Clock | None = None,
+        publisher: Publisher | None = None,
+        *,
+        campaign_ids: list[int] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.clock = clock or Clock()
+        self.publisher = publisher or Publisher()
+        self.only_campaigns = set(campaign_ids) if campaign_ids is not None else None
+        self.runners: dict[int, CampaignRunner] = {}
+        self.calls: dict[str, CampaignRunner] = {}
+        self.agent_campaign: dict[int, int] = {}
+        self.listeners: dict[int, list[Listener]] = collections.defaultdict(list)
+        self.gateway_up = True
+        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-db")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_sync = -1e9
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a database function in the engine's database thread, in order; failures are logged."""
+
+        def run() -> T:
+            from django.db import close_old_connections
+
+            close_old_connections()
+            return function(*args, **kwargs)
+
+        future = self._db.submit(run)
+        future.add_done_callback(_log_failure)
+        return future
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.wrap_future(self.write(function, *args))
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished_task)
+
+    def _finished_task(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            if isinstance(error, GatewayError):
+                logger.warning("gateway: %s", error)
+                self.note_gateway_down()
+            else:
+                logger.error("engine task failed", exc_info=error)
+
+    def post(self, item: Any) -> None:
+        """Queue an input from any thread."""
+        loop = self._loop
+        if loop is None:
+            self._inbox.put_nowait(item)
+        else:
+            loop.call_soon_threadsafe(self._inbox.put_nowait, item)
+
+    def submit(self, command: AgentCommand) -> None:
+        if command.kind not in COMMANDS:
+            logger.warning("ignoring unknown agent command %r", command.kind)
+            return
+        self.post(command)
+
+    def listen(self, agent_id: int, listener: Listener) -> None:
+        """In-process listeners (the demo's simulated agents) get the agent's messages."""
+        self.listeners[agent_id].append(listener)
+
+    def publish_agent(self, agent_id: int, message: dict[str, Any]) -> None:
+        for listener in self.listeners.get(agent_id, ()):
+            listener(message)
+        self.spawn(self.publisher.to_agent(agent_id, message))
+
+    def note_gateway_down(self) -> None:
+        if self.gateway_up:
+            logger.warning("the phone system is unreachable: dialing paused until it answers again")
+        self.gateway_up = False
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        events = asyncio.ensure_future(self._pump_events())
+        ticker = asyncio.ensure_future(self._tick_forever())
+        try:
+            await self.sync_campaigns()
+            while not stop.is_set():
+                getter = asyncio.ensure_future(self._inbox.get())
+                stopper = asyncio.ensure_future(stop.wait())
+                done, _pending = await asyncio.wait(
+                    {getter, stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter in done:
+                    stopper.cancel()
+                    await self.handle(getter.result())
+                else:
+                    getter.cancel()
+        finally:
+            events.cancel()
+            ticker.cancel()
+            await self.shutdown()
+
+    async def _pump_events(self) -> None:
+        while True:
+            try:
+                async for event in self.gateway.events():
+                    self.post(event)
+            except GatewayError as error:
+                logger.warning("gateway event stream lost: %s", error)
+                self.note_gateway_down()
+                await asyncio.sleep(1.0)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await self.clock.sleep(TICK_S)
+            self.post(("tick",))
+
+    async def handle(self, item: Any) -> None:
+        now_s = self.clock.now()
+        try:
+            if isinstance(item, AgentCommand):
+                await self.command(item, now_s)
+            elif isinstance(item, CallProgress | CallAnswered | CallEnded):
+                self.on_gateway_event(item, now_s)
+            elif item[0] == "tick":
+                await self.tick(now_s)
+            elif item[0] == "hopper":
+                runner = self.runners.get(item[1])
+                future: Future[list[store.HopperLead]] = item[2]
+                if runner is not None:
+                    runner.take_hopper([] if future.exception() else future.result(), now_s)
+                    runner.decide(now_s)
+                elif not future.exception():
+                    self.write(store.release_leads, future.result())
+            elif item[0] == "originate_failed":
+                runner = self.calls.get(item[1])
+                if runner is not None:
+                    runner.originate_failed(item[1])
+        except Exception:  # one bad input must never stop the engine
+            logger.exception("engine: could not handle %r", item)
+
+    def on_gateway_event(self, event: GatewayEvent, now_s: float) -> None:
+        runner = self.calls.get(event.call_id)
+        if runner is None:
+            logger.info("ignoring %s for a call this engine does not hold", type(event).__name__)
+            return
+        self.gateway_up = True
+        if isinstance(event, CallProgress):
+            runner.on_progress(event)
+        elif isinstance(event, CallAnswered):
+            runner.on_answered(event, now_s)
+        else:
+            runner.on_ended(event, now_s)
+            runner.decide(now_s)
+
+    async def tick(self, now_s: float) -> None:
+        loop_time = asyncio.get_running_loop().time()
+        if loop_time - self._last_sync >= SYNC_EVERY_S:
+            self._last_sync = loop_time
+            await self.sync_campaigns()
+            if not self.gateway_up:
+                await self._probe_gateway()
+        for runner in list(self.runners.values()):
+            runner.expire_queue(now_s)
+            runner.decide(now_s)
+            self.spawn(
+                self.publisher.to_campaign(runner.settings.campaign_id, runner.figures(now_s))
+            )
+
+    async def _probe_gateway(self) -> None:
+        try:
+            live = await self.gateway.live_calls()
+        except GatewayError:
+            return
+        self.gateway_up = True
+        logger.info("the phone system answers again: dialing resumes")
+        now_s = self.clock.now()
+        for call_id, runner in list(self.calls.items()):
+            call = runner.calls.get(call_id)
+            if (
+                call is not None
+                and call_id not in live
+                and call.phase in ("dialing", "ringing", "machine")
+            ):
+                runner.on_ended(CallEnded(call_id, now_s, EndCause.FAILED), now_s)
+
+    async def sync_campaigns(self) -> None:
+        """Take over running campaigns nobody owns; follow pauses and stops of our own."""
+        running = set(await self.read(store.running_campaign_ids))
+        if self.only_campaigns is not None:
+            running &= self.only_campaigns
+        for campaign_id in sorted(running - set(self.runners)):
+            if await self.read(store.try_own, campaign_id):
+                await self.take(campaign_id)
+        states = await self.read(store.campaign_states, list(self.runners))
+        for campaign_id, runner in list(self.runners.items()):
+            is_running = states.get(campaign_id) == "running"
+            if runner.is_dialing and not is_running:
+                runner.is_dialing = False  # calls in flight finish; no new dials
+                self.write(store.release_leads, list(runner.hopper))
+                runner.hopper.clear()
+            elif is_running and not runner.is_dialing:
+                runner.settings = await self.read(store.load_campaign, campaign_id)
+                runner.is_dialing = True
+
+    async def take(self, campaign_id: int) -> None:
+        settings = await self.read(store.load_campaign, campaign_id)
+        runner = CampaignRunner(self, settings)
+        now_s = self.clock.now()
+        try:
+            live = await self.gateway.live_calls()
+        except GatewayError:
+            live = set()
+        closed = await self.read(store.recover_campaign, settings, live, now_s)
+        for answered_s, abandoned in await self.read(
+            store.abandon_history, campaign_id, now_s - US_CAMPAIGN_WINDOW_S
+        ):
+            runner.ledger.record(answered_s, abandoned=abandoned)
+        self.runners[campaign_id] = runner
+        logger.info(
+            "engine took campaign %s (%s); %s calls closed on recovery",
+            campaign_id,
+            settings.name,
+            closed,
+        )
+
+    # --- agents ----------------------------------------------------------------------------------------
+
+    async def command(self, command: AgentCommand, now_s: float) -> None:
+        if command.kind == "login":
+            await self._login(command, now_s)
+            return
+        campaign_id = self.agent_campaign.get(command.agent_id)
+        runner = self.runners.get(campaign_id) if campaign_id is not None else None
+        agent = runner.agents.get(command.agent_id) if runner is not None else None
+        if runner is None or agent is None:
+            self._refuse(command, "you are not logged in to a campaign this engine runs")
+            return
+        error = self._apply(runner, agent, command, now_s)
+        if error:
+            self._refuse(command, error)
+            return
+        runner.serve_queue(now_s)
+        runner.decide(now_s)
+
+    def _apply(
+        self, runner: CampaignRunner, agent: AgentSession, command: AgentCommand, now_s: float
+    ) -> str | None:
+        kind = command.kind
+        if kind == "ready":
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+                return "finish the call and set its status first"
+            agent.pause_reason = ""
+            self.set_state(runner, agent, AgentState.READY, now_s)
+        elif kind == "pause":
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+                agent.pause_after_call = command.reason or "other"
+            else:
+                agent.pause_reason = command.reason or "other"
+                self.set_state(runner, agent, AgentState.PAUSED, now_s)
+        elif kind == "hang_up":
+            if agent.state != AgentState.ON_CALL or agent.call_id is None:
+                return "you are not on a call"
+            self.spawn(self.gateway.hang_up(agent.call_id))
+        elif kind == "disposition":
+            return runner.disposition(agent, command, now_s)
+        elif kind == "logout":
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+                agent.logout_after_call = True
+            else:
+                self.remove_agent(runner, agent, now_s)
+        return None
+
+    async def _login(self, command: AgentCommand, now_s: float) -> None:
+        campaign_id = command.campaign_id
+        runner = self.runners.get(campaign_id) if campaign_id is not None else None
+        if runner is None or campaign_id is None:
+            self._refuse(command, "this campaign is not running")
+            return
+        if not await self.read(store.may_work, command.agent_id, campaign_id):
+            self._refuse(command, "you are not assigned to this campaign")
+            return
+        previous = self.agent_campaign.get(command.agent_id)
+        if previous is not None and previous != campaign_id and previous in self.runners:
+            old = self.runners[previous].agents.get(command.agent_id)
+            if old is not None and old.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+                self._refuse(command, "finish your call before changing campaign")
+                return
+            if old is not None:
+                self.remove_agent(self.runners[previous], old, now_s)
+        if command.agent_id in runner.agents:
+            return  # a second login (a reconnecting desk) changes nothing
+        if command.endpoint:
+            self.spawn(self.gateway.attach_agent(command.agent_id, command.endpoint))
+        agent = AgentSession(
+            command.agent_id, campaign_id, AgentState.PAUSED, now_s, pause_reason="not_ready"
+        )
+        runner.agents[command.agent_id] = agent
+        self.agent_campaign[command.agent_id] = campaign_id
+        self.write(_close_then_open, agent.agent_id, campaign_id, AgentState.PAUSED, now_s, "other")
+        self.publish_agent(
+            agent.agent_id,
+            {"type": "agent.state", "state": agent.state, "campaign_id": campaign_id},
+        )
+
+    def _refuse(self, command: AgentCommand, reason: str) -> None:
+        self.publish_agent(
+            command.agent_id, {"type": "command.refused", "command": command.kind, "reason": reason}
+        )
+
+    def set_state(
+        self, runner: CampaignRunner, agent: AgentSession, state: str, now_s: float
+    ) -> None:
+        if agent.state == state and state != AgentState.PAUSED:
+            return
+        agent.state = state
+        agent.since_s = now_s
+        reason = agent.pause_reason if state == AgentState.PAUSED else ""
+        self.write(
+            _close_then_open, agent.agent_id, runner.settings.campaign_id, state, now_s, reason
+        )
+        self.publish_agent(
+            agent.agent_id,
+            {
+                "type": "agent.state",
+                "state": state,
+                "campaign_id": runner.settings.campaign_id,
+                "reason": reason,
+            },
+        )
+
+    def remove_agent(self, runner: CampaignRunner, agent: AgentSession, now_s: float) -> None:
+        runner.agents.pop(agent.agent_id, None)
+        self.agent_campaign.pop(agent.agent_id, None)
+        self.write(store.close_open_intervals, [agent.agent_id], now_s)
+        self.spawn(self.gateway.detach_agent(agent.agent_id))
+        self.publish_agent(agent.agent_id, {"type": "agent.state", "state": AgentState.LOGGED_OUT})
+
+    async def shutdown(self) -> None:
+        now_s = self.clock.now()
+        for campaign_id, runner in self.runners.items():
+            self.write(store.release_leads, list(runner.hopper))
+            self.write(store.close_open_intervals, list(runner.agents), now_s)
+            self.write(store.release, campaign_id)
+        for task in list(self._tasks):
+            task.cancel()
+        self.write(_close_connection)
+        await asyncio.get_running_loop().run_in_executor(None, self._db.shutdown, True)
+
+
+def _close_then_open(agent_id: int, campaign_id: int, state: str, now_s: float, reason: str) -> int:
+    """An agent's state interval ends where the next one starts."""
+    store.close_open_intervals([agent_id], now_s)
+    return store.open_interval(agent_id, campaign_id, state, now_s, reason)
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    connection.close()
+
+
+def _log_failure(future: Future[Any]) -> None:
+    error = future.exception()
+    if error is not None:
+        logger.error("dialer database write failed", exc_info=error)

@@ -1,0 +1,571 @@
+"""The engine's database work: claiming leads for the hopper, recording attempts and their
+outcomes with the lead's and number's new state in one transaction, agent state intervals, and
+recovery after a restart.
+
+Plain synchronous Django ORM: the engine runs these in its one database thread. Times cross this
+boundary as epoch seconds (the engine's clock) and are stored as aware datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from dialcrm.campaigns import dnc
+from dialcrm.campaigns.choices import CampaignState, LeadState, StatusCategory
+from dialcrm.campaigns.models import Campaign, Lead, Phone, Status
+from dialcrm.dialer.choices import AttemptOutcome
+from dialcrm.dialer.core.compliance import (
+    ComplianceRules,
+    DialHistory,
+    local_time,
+    next_attempt_at,
+    refusal_reason,
+)
+from dialcrm.dialer.core.outcomes import CallOutcome
+from dialcrm.dialer.models import AgentStateInterval, CallAttempt, Callback
+
+UTC = datetime.UTC
+
+
+def at(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def seconds(moment: datetime.datetime) -> float:
+    return moment.timestamp()
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """What the engine needs of a campaign, read once per (re)load."""
+
+    campaign_id: int
+    company_id: int
+    name: str
+    state: str
+    dial_mode: str
+    abandon_cap: float
+    connect_window_s: float
+    ring_timeout_s: float
+    caller_id: str
+    machine_handling: str
+    safe_harbour_message: str
+    machine_message: str
+    record_calls: bool
+    rules: ComplianceRules
+    calling_days: frozenset[int]
+    redial_only_when_all_busy: bool
+    dnc_list_ids: tuple[int, ...]
+    list_priorities: dict[int, int]
+    objective_target: int
+
+
+OUTCOME_DELAYS = {
+    StatusCategory.NO_ANSWER: CallOutcome.NO_ANSWER,
+    StatusCategory.BUSY: CallOutcome.BUSY,
+    StatusCategory.ANSWERING_MACHINE: CallOutcome.MACHINE,
+    StatusCategory.ABANDONED: CallOutcome.ABANDONED,
+    StatusCategory.FAILED: CallOutcome.FAILED,
+}
+
+
+def load_campaign(campaign_id: int) -> CampaignSettings:
+    campaign = Campaign.objects.select_related("client").get(pk=campaign_id)
+    statuses = {status.category: status for status in campaign.statuses.all()}
+    delays: dict[CallOutcome, float] = {}
+    for category, outcome in OUTCOME_DELAYS.items():
+        status = statuses.get(category)
+        minutes = campaign.redial_delays.get(status.code) if status else None
+        if minutes is None and status is not None:
+            minutes = status.retry_after_minutes
+        delays[outcome] = (
+            float(
+                minutes
+                if minutes is not None
+                else {
+                    CallOutcome.NO_ANSWER: 60,
+                    CallOutcome.BUSY: 15,
+                    CallOutcome.MACHINE: 120,
+                    CallOutcome.ABANDONED: 60,
+                    CallOutcome.FAILED: 30,
+                }[outcome]
+            )
+            * 60
+        )
+    block = campaign.no_redial_after_abandon_hours
+    rules = ComplianceRules(
+        calling_start=campaign.calling_hours_start,
+        calling_end=campaign.calling_hours_end,
+        max_attempts_per_number=campaign.max_attempts_per_number,
+        max_attempts_per_lead=campaign.max_attempts_per_lead,
+        redial_delay_s=delays,
+        abandoned_redial_block_s=block * 3600.0 if block else None,
+    )
+    return CampaignSettings(
+        campaign_id=campaign.pk,
+        company_id=campaign.client.company_id,
+        name=campaign.name,
+        state=campaign.state,
+        dial_mode=campaign.dial_mode,
+        abandon_cap=float(campaign.max_abandon_rate) / 100,
+        connect_window_s=float(campaign.connect_window_s),
+        ring_timeout_s=float(campaign.ring_timeout_s),
+        caller_id=campaign.caller_id,
+        machine_handling=campaign.machine_handling,
+        safe_harbour_message=campaign.safe_harbour_message,
+        machine_message=campaign.machine_message,
+        record_calls=campaign.record_calls,
+        rules=rules,
+        calling_days=frozenset(campaign.calling_days),
+        redial_only_when_all_busy=campaign.redial_only_when_all_busy,
+        dnc_list_ids=tuple(campaign.dnc_lists.values_list("pk", flat=True)),
+        list_priorities=dict(
+            campaign.list_links.filter(is_active=True, call_list__is_active=True).values_list(
+                "call_list_id", "priority"
+            )
+        ),
+        objective_target=campaign.objective_target,
+    )
+
+
+def campaign_states(campaign_ids: list[int]) -> dict[int, str]:
+    return dict(Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "state"))
+
+
+def running_campaign_ids() -> list[int]:
+    return list(Campaign.objects.filter(state=CampaignState.RUNNING).values_list("pk", flat=True))
+
+
+# --- ownership ---------------------------------------------------------------------------------
+
+_LOCK_NAMESPACE = 0x44434D  # "DCM": keeps our advisory locks apart from other users'
+
+
+def try_own(campaign_id: int) -> bool:
+    """Take the campaign for this engine (a session-level PostgreSQL advisory lock, released
+    when the engine's connection ends, so a dead engine's campaigns are free at once). The
+    embedded SQLite database runs one engine, which owns everything."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, campaign_id])
+        return bool(cursor.fetchone()[0])
+
+
+def release(campaign_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, campaign_id])
+
+
+# --- the hopper ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HopperLead:
+    """A lead claimed for dialing, with the number to dial and what is known about it."""
+
+    lead_id: int
+    phone_id: int
+    number: str
+    time_zone: str
+    list_id: int
+    region: str
+    attempts: int
+    last_outcome: str
+    is_callback: bool
+    due_at_s: float
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in CallOutcome}
+
+
+def _history(lead: Lead, phone: Phone) -> DialHistory:
+    last_outcome = _OUTCOMES.get(phone.last_outcome)
+    ended_s = seconds(phone.last_called_at) if phone.last_called_at else None
+    return DialHistory(
+        attempts_on_number=phone.attempts,
+        attempts_on_lead=lead.attempts,
+        # Callbacks and agents' statuses set the lead's own next call time; the automatic
+        # redial delays apply to the dialer's own outcomes only.
+        last_outcome=last_outcome if lead.state != LeadState.CALLBACK else None,
+        last_ended_at_s=ended_s,
+        last_abandoned_at_s=ended_s if last_outcome is CallOutcome.ABANDONED else None,
+    )
+
+
+def _best_phone(
+    lead: Lead, settings: CampaignSettings, now_s: float, blocked: set[str]
+) -> Phone | None:
+    """The first of the lead's numbers (by priority) that may be dialled now."""
+    for phone in lead.dialable_phones:
+        zone = phone.time_zone or "UTC"
+        if local_time(now_s, zone).weekday() not in settings.calling_days:
+            continue
+        if (
+            refusal_reason(
+                phone.number, zone, _history(lead, phone), now_s, settings.rules, blocked
+            )
+            is None
+        ):
+            return phone
+    return None
+
+
+def claim_leads(settings: CampaignSettings, limit: int, now_s: float) -> list[HopperLead]:
+    """Claim up to `limit` due leads of the campaign's lists (callbacks first, then by list
+    priority and due time), skipping rows other engines hold (SKIP LOCKED), and mark them in a
+    call, so no lead is ever dialled twice. Leads that may not be called now (calling hours, DNC,
+    attempts) are left as they are, or finished when they can never be called again."""
+    if not settings.list_priorities or limit <= 0:
+        return []
+    now = at(now_s)
+    due = Q(state=LeadState.NEW) | Q(
+        state__in=(LeadState.RETRY, LeadState.CALLBACK), next_call_at__lte=now
+    )
+    candidates = (
+        Lead.objects.filter(call_list_id__in=list(settings.list_priorities))
+        .filter(due)
+        .order_by(F("next_call_at").asc(nulls_last=True), "pk")
+    )
+    with transaction.atomic():
+        rows = list(candidates.select_for_update(skip_locked=True, of=("self",))[: limit * 3])
+        if not rows:
+            return []
+        phones = Phone.objects.filter(lead__in=rows, is_dialable=True).order_by("priority")
+        by_lead: dict[int, list[Phone]] = {}
+        for phone in phones:
+            by_lead.setdefault(phone.lead_id, []).append(phone)
+        blocked = dnc.is_blocked(
+            settings.company_id, [phone.number for phone in phones], settings.dnc_list_ids or None
+        )
+        claimed: list[HopperLead] = []
+        finished: list[int] = []
+        for lead in rows:
+            lead.dialable_phones = by_lead.get(lead.pk, [])
+            if not lead.dialable_phones or lead.attempts >= settings.rules.max_attempts_per_lead:
+                finished.append(lead.pk)
+                continue
+            if len(claimed) >= limit:
+                continue
+            phone = _best_phone(lead, settings, now_s, blocked)
+            if phone is None:
+                continue
+            claimed.append(
+                HopperLead(
+                    lead_id=lead.pk,
+                    phone_id=phone.pk,
+                    number=phone.number,
+                    time_zone=phone.time_zone or "UTC",
+                    list_id=lead.call_list_id,
+                    region=lead.region,
+                    attempts=lead.attempts,
+                    last_outcome=phone.last_outcome,
+                    is_callback=lead.state == LeadState.CALLBACK,
+                    due_at_s=seconds(lead.next_call_at) if lead.next_call_at else 0.0,
+                )
+            )
+        Lead.objects.filter(pk__in=[lead.lead_id for lead in claimed]).update(
+            state=LeadState.IN_CALL
+        )
+        if finished:
+            Lead.objects.filter(pk__in=finished).update(state=LeadState.FINAL)
+    claimed.sort(
+        key=lambda lead: (not lead.is_callback, settings.list_priorities.get(lead.list_id, 99))
+    )
+    return claimed
+
+
+def release_leads(leads: list[HopperLead]) -> None:
+    """Give back claimed leads that were not dialled (a pause, a stop, a shutdown)."""
+    for lead in leads:
+        state = (
+            LeadState.CALLBACK
+            if lead.is_callback
+            else (LeadState.RETRY if lead.attempts else LeadState.NEW)
+        )
+        Lead.objects.filter(pk=lead.lead_id, state=LeadState.IN_CALL).update(state=state)
+
+
+# --- attempts --------------------------------------------------------------------------------------
+
+
+def create_attempt(
+    settings: CampaignSettings, lead: HopperLead, call_id: str, now_s: float
+) -> None:
+    CallAttempt.objects.create(
+        call_id=call_id,
+        campaign_id=settings.campaign_id,
+        lead_id=lead.lead_id,
+        phone_id=lead.phone_id,
+        number=lead.number,
+        mode=settings.dial_mode,
+        dialed_at=at(now_s),
+    )
+
+
+def mark_answered(call_id: str, answered_s: float, answered_by: str) -> None:
+    CallAttempt.objects.filter(call_id=call_id).update(
+        answered_at=at(answered_s), answered_by=answered_by
+    )
+
+
+def mark_connected(call_id: str, agent_id: int, connected_s: float, wait_s: float) -> None:
+    CallAttempt.objects.filter(call_id=call_id).update(
+        agent_id=agent_id, connected_at=at(connected_s), wait_s=wait_s
+    )
+
+
+def mark_ended(call_id: str, ended_s: float) -> None:
+    """A connected call was hung up; the agent's status closes the attempt."""
+    CallAttempt.objects.filter(call_id=call_id, ended_at__isnull=True).update(ended_at=at(ended_s))
+
+
+def finish_attempt(
+    settings: CampaignSettings,
+    call_id: str,
+    outcome: CallOutcome,
+    ended_s: float,
+    *,
+    cause: str = "",
+    cause_code: int | None = None,
+    wait_s: float | None = None,
+) -> None:
+    """Close an attempt the dialer decided alone (no agent's status): busy, no answer, machine,
+    failed, abandoned; the number and the lead get their next call time or are finished, in the
+    same transaction."""
+    with transaction.atomic():
+        attempt = CallAttempt.objects.select_for_update().filter(call_id=call_id).first()
+        if attempt is None or attempt.outcome != AttemptOutcome.IN_PROGRESS:
+            return  # unknown, or closed already (a duplicate event after a reconnect)
+        attempt.outcome = outcome.value
+        attempt.ended_at = at(ended_s)
+        attempt.cause = cause
+        attempt.cause_code = cause_code
+        attempt.is_abandoned = outcome is CallOutcome.ABANDONED
+        if wait_s is not None:
+            attempt.wait_s = wait_s
+        attempt.save(
+            update_fields=["outcome", "ended_at", "cause", "cause_code", "is_abandoned", "wait_s"]
+        )
+        _schedule_next(settings, attempt, outcome, ended_s)
+
+
+def _schedule_next(
+    settings: CampaignSettings, attempt: CallAttempt, outcome: CallOutcome, ended_s: float
+) -> None:
+    Phone.objects.filter(pk=attempt.phone_id).update(
+        attempts=F("attempts") + 1, last_called_at=at(ended_s), last_outcome=outcome.value
+    )
+    phone = Phone.objects.get(pk=attempt.phone_id)
+    if phone.attempts >= settings.rules.max_attempts_per_number:
+        Phone.objects.filter(pk=phone.pk).update(is_dialable=False)
+    lead = Lead.objects.select_for_update().get(pk=attempt.lead_id)
+    lead.attempts += 1
+    lead.last_called_at = at(ended_s)
+    due_s = next_attempt_at(outcome, ended_s, settings.rules)
+    has_number = Phone.objects.filter(lead=lead, is_dialable=True).exists()
+    if due_s is None or not has_number or lead.attempts >= settings.rules.max_attempts_per_lead:
+        lead.state = LeadState.FINAL
+        lead.next_call_at = None
+    else:
+        lead.state = LeadState.RETRY
+        lead.next_call_at = at(due_s)
+    lead.save(update_fields=["attempts", "last_called_at", "state", "next_call_at"])
+
+
+def record_disposition(
+    settings: CampaignSettings,
+    call_id: str,
+    status_code: str,
+    ended_s: float,
+    *,
+    callback_at_s: float | None = None,
+    callback_agent_id: int | None = None,
+    note: str = "",
+) -> None:
+    """Close a connected attempt with the agent's status: the status decides what follows
+    (final, retried after its delay, a callback, do-not-call)."""
+    from dialcrm.campaigns.dnc import add_to_internal_dnc
+
+    status = Status.objects.get(
+        company_id=settings.company_id, code__iexact=status_code, is_active=True
+    )
+    with transaction.atomic():
+        attempt = CallAttempt.objects.select_for_update().get(call_id=call_id)
+        if attempt.status_id is not None:
+            return  # recorded already: a retried submission records once
+        attempt.status = status
+        if attempt.outcome == AttemptOutcome.IN_PROGRESS:
+            attempt.outcome = (
+                AttemptOutcome.MACHINE
+                if status.category == StatusCategory.ANSWERING_MACHINE
+                else AttemptOutcome.CONTACT
+            )
+        if attempt.ended_at is None:
+            attempt.ended_at = at(ended_s)
+        attempt.save(update_fields=["status", "outcome", "ended_at"])
+        Phone.objects.filter(pk=attempt.phone_id).update(
+            attempts=F("attempts") + 1, last_called_at=at(ended_s), last_outcome=status.category
+        )
+        lead = Lead.objects.select_for_update().get(pk=attempt.lead_id)
+        lead.attempts += 1
+        lead.last_called_at = at(ended_s)
+        lead.last_status = status
+        if status.category == StatusCategory.CALLBACK:
+            lead.state = LeadState.CALLBACK
+            lead.next_call_at = at(callback_at_s or ended_s + 3600)
+            Callback.objects.create(
+                campaign_id=settings.campaign_id,
+                lead=lead,
+                agent_id=callback_agent_id,
+                due_at=lead.next_call_at,
+                note=note[:500],
+                created_by_id=attempt.agent_id,
+            )
+        elif status.category == StatusCategory.WRONG_NUMBER:
+            Phone.objects.filter(pk=attempt.phone_id).update(is_dialable=False)
+            has_number = Phone.objects.filter(lead=lead, is_dialable=True).exists()
+            lead.state = LeadState.RETRY if has_number else LeadState.FINAL
+            lead.next_call_at = at(ended_s) if has_number else None
+        elif status.is_final:
+            lead.state = LeadState.FINAL
+            lead.next_call_at = None
+            if status.category == StatusCategory.DO_NOT_CALL:
+                add_to_internal_dnc(
+                    settings.company_id, attempt.number, source=f"status {status.code}"
+                )
+        else:
+            lead.state = LeadState.RETRY
+            lead.next_call_at = at(ended_s + (status.retry_after_minutes or 60) * 60)
+        lead.save(
+            update_fields=["attempts", "last_called_at", "last_status", "state", "next_call_at"]
+        )
+
+
+def in_progress_attempts(campaign_id: int) -> list[tuple[int, str, int]]:
+    """(attempt id, call id, lead id) of the campaign's attempts not closed yet."""
+    return [
+        (pk, str(call_id), lead_id)
+        for pk, call_id, lead_id in CallAttempt.objects.filter(
+            campaign_id=campaign_id, outcome=AttemptOutcome.IN_PROGRESS
+        ).values_list("pk", "call_id", "lead_id")
+    ]
+
+
+def recover_campaign(settings: CampaignSettings, live_call_ids: set[str], now_s: float) -> int:
+    """After a restart: attempts the phone system no longer holds are closed as failed (their
+    leads rescheduled), and leads left claimed without a call are given back. Returns how many
+    attempts were closed."""
+    closed = 0
+    for _attempt_id, call_id, _lead_id in in_progress_attempts(settings.campaign_id):
+        if call_id not in live_call_ids:
+            finish_attempt(settings, call_id, CallOutcome.FAILED, now_s, cause="engine_restart")
+            closed += 1
+    live_leads = CallAttempt.objects.filter(
+        campaign_id=settings.campaign_id, outcome=AttemptOutcome.IN_PROGRESS
+    ).values("lead_id")
+    stuck = Lead.objects.filter(
+        call_list_id__in=list(settings.list_priorities), state=LeadState.IN_CALL
+    ).exclude(pk__in=live_leads)
+    stuck.filter(attempts=0).update(state=LeadState.NEW)
+    stuck.filter(attempts__gt=0).update(state=LeadState.RETRY)
+    return closed
+
+
+# --- agents' time ----------------------------------------------------------------------------------
+
+
+def open_interval(
+    agent_id: int,
+    campaign_id: int | None,
+    state: str,
+    started_s: float,
+    pause_reason: str = "",
+    attempt_id: int | None = None,
+) -> int:
+    interval = AgentStateInterval.objects.create(
+        agent_id=agent_id,
+        campaign_id=campaign_id,
+        state=state,
+        pause_reason=pause_reason,
+        started_at=at(started_s),
+        attempt_id=attempt_id,
+    )
+    return int(interval.pk)
+
+
+def close_interval(interval_id: int, ended_s: float) -> None:
+    AgentStateInterval.objects.filter(pk=interval_id, ended_at__isnull=True).update(
+        ended_at=at(ended_s)
+    )
+
+
+def close_open_intervals(agent_ids: list[int], ended_s: float) -> None:
+    AgentStateInterval.objects.filter(agent_id__in=agent_ids, ended_at__isnull=True).update(
+        ended_at=at(ended_s)
+    )
+
+
+def agent_names(agent_ids: list[int]) -> dict[int, str]:
+    from dialcrm.org.models import Staff
+
+    return {staff.pk: str(staff) for staff in Staff.objects.filter(pk__in=agent_ids)}
+
+
+def may_work(agent_id: int, campaign_id: int) -> bool:
+    """The agent is assigned to the campaign, in person or through their team."""
+    from dialcrm.org.models import Staff
+
+    agent = Staff.objects.filter(pk=agent_id, is_active=True).first()
+    if agent is None:
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id)
+        .filter(Q(agents=agent) | Q(teams__in=[agent.team_id] if agent.team_id else []))
+        .exists()
+    )
+
+
+def lead_card(lead_id: int) -> dict[str, Any]:
+    """What the agent's desk shows when a call connects (the desk issue enriches it)."""
+    lead = Lead.objects.get(pk=lead_id)
+    return {
+        "lead_id": lead.pk,
+        "name": str(lead),
+        "phones": list(lead.phones.values_list("number", flat=True)),
+        "custom": lead.custom,
+    }
+
+
+def abandon_history(campaign_id: int, since_s: float) -> list[tuple[float, bool]]:
+    """(answered at, abandoned) of the campaign's live answers since `since_s`, oldest first:
+    the abandon ledger is rebuilt from them when an engine takes a campaign over."""
+    rows = (
+        CallAttempt.objects.filter(campaign_id=campaign_id, answered_at__gte=at(since_s))
+        .filter(Q(is_abandoned=True) | Q(connected_at__isnull=False))
+        .order_by("answered_at")
+        .values_list("answered_at", "is_abandoned")
+    )
+    return [(seconds(answered_at), abandoned) for answered_at, abandoned in rows]
+
+
+def cancel_attempt(call_id: str) -> None:
+    """A dial the phone system refused before it rang: not an attempt on the lead; the lead is
+    given back as it was."""
+    with transaction.atomic():
+        attempt = CallAttempt.objects.select_for_update().filter(call_id=call_id).first()
+        if attempt is None or attempt.outcome != AttemptOutcome.IN_PROGRESS:
+            return
+        attempt.outcome = AttemptOutcome.CANCELLED
+        attempt.save(update_fields=["outcome"])
+        lead = Lead.objects.get(pk=attempt.lead_id)
+        if lead.state == LeadState.IN_CALL:
+            lead.state = LeadState.RETRY if lead.attempts else LeadState.NEW
+            lead.save(update_fields=["state"])

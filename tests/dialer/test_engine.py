@@ -1,0 +1,124 @@
+"""The engine end to end on PostgreSQL with the simulated phone system and simulated agents."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from dialcrm.campaigns.models import Lead
+from dialcrm.dialer.bots import BotBehaviour, SimulatedAgent
+from dialcrm.dialer.core.distributions import Distribution
+from dialcrm.dialer.engine import AgentCommand, Engine
+from dialcrm.dialer.models import AgentStateInterval, CallAttempt
+from dialcrm.telephony.clock import Clock
+from dialcrm.telephony.simulated import SimulatedGateway
+from tests.dialer.conftest import quick_customers
+
+SPEEDUP = 20.0
+FAST_BOT = BotBehaviour(
+    talk_s=Distribution.constant(6.0),
+    wrap_s=Distribution.constant(2.0),
+    pauses_per_hour=0.0,
+    status_weights={"SALE": 0.3, "NI": 0.5, "CB": 0.2},
+)
+
+
+async def run_for(engine: Engine, clock_seconds: float, bots: list[SimulatedAgent] = ()) -> None:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(engine.run(stop))] + [
+        asyncio.create_task(bot.run()) for bot in bots
+    ]
+    await asyncio.sleep(clock_seconds / engine.clock.speedup)
+    stop.set()
+    for task in tasks[1:]:
+        task.cancel()
+    await asyncio.wait_for(tasks[0], timeout=30)
+
+
+async def query(function: Any) -> Any:
+    """Read the database from a thread whose connection is closed afterwards (the test
+    database can only be dropped when nobody holds it)."""
+
+    def run() -> Any:
+        try:
+            return function()
+        finally:
+            connection.close()
+
+    return await sync_to_async(run, thread_sensitive=False)()
+
+
+def _attempts(campaign: Any) -> list[CallAttempt]:
+    return list(CallAttempt.objects.filter(campaign=campaign).order_by("dialed_at"))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_shift_dials_connects_and_records_everything(running):
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers(), seed=3), clock)
+    bots = [
+        SimulatedAgent(engine, agent.pk, running.campaign.pk, FAST_BOT, seed=index)
+        for index, agent in enumerate(running.agents)
+    ]
+
+    await run_for(engine, 240, bots)
+
+    attempts = await query(lambda: _attempts(running.campaign))
+    contacts = [attempt for attempt in attempts if attempt.status_id is not None]
+    assert len(attempts) >= 20
+    assert len(contacts) >= 10
+    assert all(attempt.agent_id in {agent.pk for agent in running.agents} for attempt in contacts)
+    assert all(
+        attempt.connected_at is not None and attempt.wait_s is not None for attempt in contacts
+    )
+    busy = [attempt for attempt in attempts if attempt.outcome == "busy"]
+    assert busy and all(attempt.cause == "busy" and attempt.cause_code == 17 for attempt in busy)
+    closed_lead_ids = [attempt.lead_id for attempt in attempts if attempt.outcome != "in_progress"]
+    # No lead was dialled twice at the same time: one open attempt per lead at most.
+    open_leads = [attempt.lead_id for attempt in attempts if attempt.outcome == "in_progress"]
+    assert len(open_leads) == len(set(open_leads))
+    assert closed_lead_ids
+    intervals = await sync_to_async(
+        lambda: list(AgentStateInterval.objects.filter(agent__in=running.agents))
+    )()
+    states = {interval.state for interval in intervals}
+    assert {"ready", "on_call", "wrap_up"} <= states
+    assert all(interval.ended_at is not None for interval in intervals)  # closed at shutdown
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_nobody_ready_means_no_dial(running):
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
+    for agent in running.agents:
+        engine.submit(AgentCommand("login", agent.pk, running.campaign.pk))
+
+    await run_for(engine, 60)
+
+    assert await query(lambda: CallAttempt.objects.count()) == 0
+    assert await query(lambda: Lead.objects.filter(state="in_call").count()) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_unassigned_agent_is_refused(running, org):
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
+    messages: list[dict[str, Any]] = []
+    outsider = org["south_agent"]
+    engine.listen(outsider.pk, messages.append)
+    engine.submit(AgentCommand("login", outsider.pk, running.campaign.pk))
+
+    await run_for(engine, 20)
+
+    assert messages == [
+        {
+            "type": "command.refused",
+            "command": "login",
+            "reason": "you are not assigned to this campaign",
+        }
+    ]
+
