@@ -52,19 +52,22 @@ def test_the_live_rate_follows_a_drop_within_a_few_half_lives() -> None:
     assert learner.model(4000.0, 11).live_rate == pytest.approx(0.1, abs=0.01)
 
 
-def test_handle_shapes_wait_until_the_long_calls_have_been_seen() -> None:
+def test_calls_still_going_keep_the_talk_table_open() -> None:
     learner = PacingLearner(rebuild_interval_s=0.0)
     for index in range(20):
         learner.record_handled_call(10.0, 5.0, went_ready=True, ended_at_s=100.0 + index)
 
-    # Thirty calls that started at 90 s are still being talked: most of the sample is open.
+    # Thirty calls started at 90 s are still being talked: 20 of 50 ended at 10 s, the rest
+    # are only known to last more than 30 s.
     still_talking = learner.model(120.0, 9, talking_elapsed_s=(30.0,) * 30)
     for index in range(20, 60):
         learner.record_handled_call(45.0, 5.0, went_ready=True, ended_at_s=130.0 + index)
     all_done = learner.model(300.0, 9)
 
-    assert not still_talking.knows_handle_times
-    assert all_done.knows_handle_times
+    assert len(still_talking.talk_survival) == 31
+    assert still_talking.talk_survival[9:11] == (1.0, 0.6)
+    assert still_talking.talk_survival[-1] == pytest.approx(0.6)
+    assert all_done.talk_survival[-1] == 0.0
     assert all_done.mean_talk_s == pytest.approx(33.33, abs=0.01)
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 _MIN_HANDLED_FOR_SHAPES = 10
 _MIN_DIALS_FOR_SHAPES = 20
 _MAX_TABLE_S = 7200
-_UNSEEN_TAIL = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +42,7 @@ class LearnedModel:
     ready_after_call_rate: float
     """Share of handled calls after which the agent went ready (not paused or logged out)."""
     talk_survival: tuple[float, ...] = ()
+    """Kaplan-Meier: while long calls are still going it ends above 0 (the unknown tail)."""
     wrap_cdf: tuple[float, ...] = ()
     """P(wrap <= k s)."""
     live_answer_survival: tuple[float, ...] = ()
@@ -250,8 +250,8 @@ class PacingLearner:
         wrap_survival = survival_table(wraps, censored=wrapping_elapsed_s)
         self._mean_talk_s = sum(talk_survival)
         self._mean_wrap_s = sum(wrap_survival)
-        if talk_survival[-1] > _UNSEEN_TAIL or wrap_survival[-1] > _UNSEEN_TAIL:
-            return  # the long calls have not finished yet: the shape is not known yet
+        # While the longest calls are still going the tables end above 0: beyond their end
+        # nothing is known, and readers must assume nobody frees there.
         self._talk_survival = talk_survival
         self._wrap_cdf = tuple(1.0 - p for p in wrap_survival)
         self._handle_version += 1

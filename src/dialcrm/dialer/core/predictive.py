@@ -354,21 +354,29 @@ def _quantiles(cdf: tuple[float, ...], count: int) -> list[int]:
 
 
 def _talking_frees_within(model: LearnedModel, horizon: int) -> list[float]:
-    """Per second already talked e: P(talk + wrap <= e + horizon | talk > e), x nothing else.
+    """Per second already talked e: P(talk + wrap <= e + horizon | talk > e).
 
-    The wrap-up time is integrated over four quantile points; where fewer than a handful of
-    observed talks last longer than e, an exponential tail with the mean talk time takes over.
+    The wrap-up time is integrated over four quantile points. Where fewer than a handful of
+    observed talks last longer than e, an exponential tail with the mean talk time takes over;
+    while the longest calls are still going (the table ends above 0) nobody is predicted to
+    free beyond what has been seen.
     """
     survival = model.talk_survival
     wraps = _quantiles(model.wrap_cdf, 4) if model.wrap_cdf else [0]
-    tail_from = len(survival)
+    last = len(survival) - 1
+    complete = survival[last] == 0.0
     minimum = _TAIL_SAMPLES / max(1, min(model.handled_calls, 800))
+    tail_from = len(survival)
     for second, remaining in enumerate(survival):
         if remaining < minimum:
             tail_from = second
             break
     mean_talk = max(1.0, model.mean_talk_s)
-    tail = sum(1.0 - math.exp(-max(0, horizon - wrap) / mean_talk) for wrap in wraps) / len(wraps)
+    tail = (
+        sum(1.0 - math.exp(-max(0, horizon - wrap) / mean_talk) for wrap in wraps) / len(wraps)
+        if complete
+        else 0.0
+    )
     table = []
     for elapsed in range(tail_from):
         alive = survival[elapsed]
@@ -376,7 +384,7 @@ def _talking_frees_within(model: LearnedModel, horizon: int) -> list[float]:
         for wrap in wraps:
             talk_budget = horizon - wrap
             if talk_budget > 0:
-                frees += alive - _at(survival, elapsed + talk_budget)
+                frees += alive - survival[min(elapsed + talk_budget, last)]
         table.append(frees / (alive * len(wraps)))
     table.append(tail)
     return table
