@@ -16,7 +16,7 @@ from dialcrm.dialer.engine import AgentCommand, Engine
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.simulated import SimulatedGateway
-from tests.dialer.conftest import quick_customers
+from tests.dialer.engine.conftest import quick_customers
 
 SPEEDUP = 20.0
 FAST_BOT = BotBehaviour(
