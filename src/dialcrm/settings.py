@@ -187,6 +187,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
 IMPORT_PROCESSES = env.integer("IMPORT_PROCESSES", default=2, minimum=0)
 
+# Telephony and the dialer: `simulated` (the demo's call-center simulator) or `asterisk` (ARI).
+TELEPHONY = env.choice(
+    "TELEPHONY", ("simulated", "asterisk"), default="asterisk" if IS_PRODUCTION else "simulated"
+)
+# The demo runs the engine and simulated agents inside the web process.
+DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import random
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -101,7 +103,8 @@ def seed_demo_company() -> Company:
             location=location,
             **org,
         )
-    _seed_back_office(company)
+    sheet = _seed_back_office(company)
+    _seed_live_campaign(company, bucharest, team, sheet)
     return company
 
 
@@ -173,3 +176,120 @@ def _seed_back_office(company: Company) -> None:
         defaults={"description": "Electricity supply offer for households."},
     )
     add_version(sheet, validate_definition(ENERGY_OFFER))
+    return sheet
+
+
+DEMO_LEADS = 20_000
+SIMULATED_AGENTS = 10
+FIRST_NAMES = [
+    "Andrei",
+    "Elena",
+    "Mihai",
+    "Ioana",
+    "Alexandru",
+    "Maria",
+    "Gabriel",
+    "Ana",
+    "Cristian",
+    "Raluca",
+]
+LAST_NAMES = [
+    "Popescu",
+    "Ionescu",
+    "Popa",
+    "Radu",
+    "Dumitru",
+    "Stan",
+    "Stoica",
+    "Gheorghe",
+    "Matei",
+    "Rusu",
+]
+
+
+def _seed_live_campaign(company: Company, location: Location, team: Team, sheet: WorkSheet) -> None:
+    """A running predictive campaign with a list of households and simulated agents, so the
+    demo shows a live call center at once."""
+    from dialcrm.campaigns.choices import CampaignState, DialMode
+    from dialcrm.campaigns.models import CallList, Campaign, Client, Lead, Phone, Status
+    from dialcrm.catalog.models import Product, ProductPrice
+
+    for number in range(1, SIMULATED_AGENTS + 1):
+        _person(
+            f"sim.agent{number:02d}",
+            "Simulated",
+            f"Agent {number:02d}",
+            Role.AGENT,
+            level=AgentLevel.SENIOR,
+            team=team,
+            location=location,
+            company=company,
+        )
+    product, _ = Product.objects.get_or_create(
+        company=company,
+        code="EL-HOME",
+        defaults={"name": "Household electricity", "unit": "contract"},
+    )
+    ProductPrice.objects.get_or_create(
+        product=product,
+        currency="RON",
+        defaults={
+            "price": "450.00",
+            "production_cost": "120.00",
+            "valid_from": datetime.date(2026, 1, 1),
+        },
+    )
+    client, _ = Client.objects.get_or_create(
+        company=company, name="Energia Verde SA", defaults={"contact_name": "Dana Petrescu"}
+    )
+    call_list, created = CallList.objects.get_or_create(client=client, name="Bucharest households")
+    if created:
+        generator = random.Random(2026)
+        leads = Lead.objects.bulk_create(
+            Lead(
+                call_list=call_list,
+                first_name=generator.choice(FIRST_NAMES),
+                last_name=generator.choice(LAST_NAMES),
+                city="București",
+                region="B",
+                custom={"consumption_kwh": generator.randrange(900, 4800, 100)},
+            )
+            for _ in range(DEMO_LEADS)
+        )
+        Phone.objects.bulk_create(
+            Phone(
+                lead=lead,
+                number=f"+4072{index:07d}",
+                kind="mobile",
+                country="RO",
+                time_zone="Europe/Bucharest",
+            )
+            for index, lead in enumerate(leads)
+        )
+        call_list.version = 1
+        call_list.save()
+    campaign, created = Campaign.objects.get_or_create(
+        client=client,
+        name="Winter energy offer",
+        defaults={
+            "location": location,
+            "objective_target": 200,
+            "planned_hours": 400,
+            "work_sheet": sheet,
+            "dial_mode": DialMode.PREDICTIVE,
+            "caller_id": "+40215550100",
+            "script": "Good day, this is {agent} from Energia Verde. We have a winter offer for your home...",
+            # The demo dials at any hour so that it is alive whenever someone opens it; a real
+            # campaign keeps the legal 08:00-21:00 in the called person's time zone.
+            "calling_hours_start": datetime.time(0, 0),
+            "calling_hours_end": datetime.time(23, 59, 59),
+            "calling_days": [0, 1, 2, 3, 4, 5, 6],
+            "safe_harbour_message": "sound:demo-safe-harbour",
+            "state": CampaignState.RUNNING,
+        },
+    )
+    if created:
+        campaign.statuses.set(Status.objects.filter(company=company, is_active=True))
+        campaign.products.set([product])
+        campaign.teams.set([team])
+        campaign.list_links.create(call_list=call_list, priority=1)

@@ -116,25 +116,6 @@ class Publisher:
         return None
 
 
-class ChannelsPublisher(Publisher):
-    """Sends to the Channels groups `agent.<id>` and `campaign.<id>` (see docs/realtime.md)."""
-
-    def __init__(self) -> None:
-        from channels.layers import get_channel_layer
-
-        self.layer = get_channel_layer()
-
-    async def to_agent(self, agent_id: int, message: dict[str, Any]) -> None:
-        await self.layer.group_send(
-            f"agent.{agent_id}", {"type": "dialer.message", "message": message}
-        )
-
-    async def to_campaign(self, campaign_id: int, message: dict[str, Any]) -> None:
-        await self.layer.group_send(
-            f"campaign.{campaign_id}", {"type": "dialer.message", "message": message}
-        )
-
-
 class CampaignRunner:
     """The live state of one campaign and the decisions about it."""
 

@@ -100,10 +100,10 @@ class PacingLearner:
         self._weighted_dials = 0.0
         self._weighted_live = 0.0
         self._dials = 0
-        self._live = 0
-        self._hour_counts: dict[int, list[int]] = {}
-        self._recent: deque[tuple[float, bool]] = deque()
-        self._recent_live = 0
+        self._live = 0.0
+        self._hour_counts: dict[int, list[float]] = {}
+        self._recent: deque[tuple[float, float]] = deque()
+        self._recent_live = 0.0
         self._live_answer_times: deque[float] = deque(maxlen=ring_window)
         self._other_end_times: deque[float] = deque(maxlen=ring_window)
         self._handled: deque[tuple[float, float, float]] = deque(maxlen=handled_window)
@@ -132,17 +132,54 @@ class PacingLearner:
         self._dials += 1
         counts = self._hour_counts.get(hour_of_day)
         if counts is None:
-            counts = self._hour_counts[hour_of_day] = [0, 0]
-        counts[0] += 1
+            counts = self._hour_counts[hour_of_day] = [0.0, 0.0]
+        counts[0] += 1.0
         if is_live:
-            self._live += 1
-            counts[1] += 1
-            self._recent_live += 1
+            self._live += 1.0
+            counts[1] += 1.0
+            self._recent_live += 1.0
             self._live_answer_times.append(ring_s)
         else:
             self._other_end_times.append(ring_s)
-        self._recent.append((at_s, is_live))
+        self._recent.append((at_s, 1.0 if is_live else 0.0))
         self._ring_since_build += 1
+
+    def record_released(self, at_s: float, ring_s: float, *, hour_of_day: int) -> None:
+        """The dialer hung up a call still ringing after `ring_s`: its outcome is unknown.
+
+        It counts as a dial that would have come live with the probability the current model
+        gives a call still ringing at that age (so releasing does not bias the live rate); the
+        duration shapes leave it out (the release does not depend on the call's own fate, so
+        what was observed stays representative past that age).
+        """
+        live_share = self._live_share_at(ring_s)
+        decay = self._decay
+        self._weighted_dials = self._weighted_dials * decay + 1.0
+        self._weighted_live = self._weighted_live * decay + live_share
+        self._dials += 1
+        self._live += live_share
+        counts = self._hour_counts.get(hour_of_day)
+        if counts is None:
+            counts = self._hour_counts[hour_of_day] = [0.0, 0.0]
+        counts[0] += 1.0
+        counts[1] += live_share
+        self._recent.append((at_s, live_share))
+        self._recent_live += live_share
+
+    def _live_share_at(self, ring_s: float) -> float:
+        model = self._model
+        live_rate = model.live_rate
+        live_survival = model.live_answer_survival
+        other_survival = model.other_end_survival
+        if not (live_survival and other_survival):
+            return live_rate
+        second = int(ring_s)
+        still_live = live_rate * (live_survival[second] if second < len(live_survival) else 0.0)
+        still_other = (1.0 - live_rate) * (
+            other_survival[second] if second < len(other_survival) else 0.0
+        )
+        ringing = still_live + still_other
+        return still_live / ringing if ringing > 0 else 0.0
 
     def record_handled_call(
         self, talk_s: float, wrap_s: float, *, went_ready: bool, ended_at_s: float
@@ -220,9 +257,7 @@ class PacingLearner:
     def _drop_older_than(self, cutoff_s: float) -> None:
         recent = self._recent
         while recent and recent[0][0] < cutoff_s:
-            _, was_live = recent.popleft()
-            if was_live:
-                self._recent_live -= 1
+            self._recent_live -= recent.popleft()[1]
 
     def _rebuild_handle_shapes(
         self,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from dialcrm.dialer.core.predictive import Predictive, PredictiveSettings
+from dialcrm.dialer.core.predictive import PacingDecision, Predictive, PredictiveSettings
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 
 
@@ -26,6 +26,17 @@ class PacingStrategy(Protocol):
     name: str
 
     def calls_to_place(self, snapshot: PacingSnapshot) -> int: ...
+
+
+@runtime_checkable
+class RingTimeManagingStrategy(Protocol):
+    """A strategy that may also hang up unanswered calls that have rung the minimum time."""
+
+    name: str
+
+    def calls_to_place(self, snapshot: PacingSnapshot) -> int: ...
+
+    def decide(self, snapshot: PacingSnapshot, *, release: bool = True) -> PacingDecision: ...
 
 
 def within_lines(calls: int, snapshot: PacingSnapshot) -> int:

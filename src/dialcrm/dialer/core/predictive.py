@@ -64,8 +64,9 @@ class PredictiveSettings:
     """Assumed time to a live answer before any has been observed."""
     slack_spread_s: float = 1800.0
     """Spend (or repay) the campaign window's slack over this long."""
-    variance_scale: float = 1.0
-    busy_risk_share: float = 1.0
+    release_risk_multiple: float = 3.0
+    """A ringing call past the minimum ring is hung up when keeping it risks an abandon above
+    this multiple of the risk allowed for placing a new call."""
     use_budgets: bool = True
     """Lower the target when the campaign window or the clock hour runs out of budget."""
     minimum_log_gain: float = -4.0
@@ -76,6 +77,13 @@ class PredictiveSettings:
             raise ValueError("target_share_of_cap must be within (0, 1]")
         if self.answer_points < 1:
             raise ValueError("answer_points must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDecision:
+    calls_to_place: int
+    release: tuple[int, ...] = ()
+    """Positions in the snapshot's `ringing_ages_s` of calls to hang up now (unanswered)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,24 +118,33 @@ class Predictive:
         self._agent_tables: _AgentTables | None = None
 
     def calls_to_place(self, snapshot: PacingSnapshot) -> int:
+        """How many calls to place now (for a dialer that cannot hang up ringing calls)."""
+        return self.decide(snapshot, release=False).calls_to_place
+
+    def decide(self, snapshot: PacingSnapshot, *, release: bool = True) -> PacingDecision:
+        """Calls to place now, and ringing calls to hang up (positions in `ringing_ages_s`).
+
+        Only calls that have rung `minimum_ring_s` may be released, and only while keeping them
+        would risk an abandon beyond `release_risk_multiple` x the allowed risk.
+        """
         ringing = snapshot.ringing_ages_s
         talking = snapshot.talking_elapsed_s
         waiting = snapshot.waiting_calls
-        free_lines = snapshot.max_lines - len(ringing) - waiting - len(talking)
         self._follow_measured_rate(snapshot)
-        if free_lines <= 0:
-            return 0
-        floor_calls = min(max(0, snapshot.ready_agents - len(ringing) - waiting), free_lines)
-        if floor_calls == free_lines:
-            return floor_calls
         allowed = self._allowed_risk(snapshot)
-        if snapshot.ready_agents == 0:
-            allowed *= self.settings.busy_risk_share
         self.allowed_risk = allowed
-        if allowed <= 0.0:
-            return floor_calls
-
         model = snapshot.model
+        lines_in_use = len(ringing) + waiting + len(talking)
+        may_release = (
+            release
+            and model.knows_ring_times
+            and bool(ringing)
+            and max(ringing) >= snapshot.minimum_ring_s
+        )
+        floor_calls = max(0, snapshot.ready_agents - len(ringing) - waiting)
+        if not may_release and (allowed <= 0.0 or snapshot.max_lines - lines_in_use <= floor_calls):
+            return PacingDecision(max(0, min(floor_calls, snapshot.max_lines - lines_in_use)))
+
         calls = self._tables_for_calls(model)
         agents = self._tables_for_agents(model, snapshot.connect_window_s)
         back_ready = model.ready_after_call_rate
@@ -154,14 +171,22 @@ class Predictive:
                 demand_squared = sum(map(calls.live_squared[k].__getitem__, ring_index))
             margins.append(snapshot.ready_agents - waiting + back_ready * supply - demand)
             variances.append(
-                self.settings.variance_scale
-                * (
-                    back_ready * supply
-                    - back_ready * back_ready * supply_squared
-                    + demand
-                    - demand_squared
-                )
+                back_ready * supply
+                - back_ready * back_ready * supply_squared
+                + demand
+                - demand_squared
             )
+
+        released: list[int] = []
+        if may_release:
+            released = self._calls_to_release(
+                snapshot, calls, ring_index, margins, variances, allowed
+            )
+        still_ringing = len(ringing) - len(released)
+        free_lines = snapshot.max_lines - lines_in_use + len(released)
+        floor_calls = min(max(0, snapshot.ready_agents - still_ringing - waiting), free_lines)
+        if allowed <= 0.0 or free_lines <= floor_calls:
+            return PacingDecision(max(0, floor_calls), tuple(released))
         arrive_before = calls.new_call_live_before
 
         def risk_of(calls_placed: int) -> float:
@@ -169,15 +194,51 @@ class Predictive:
             total = 0.0
             for k in range(points):
                 share = arrive_before[k]
-                mean = margins[k] - others * share
-                variance = variances[k] + others * share * (1.0 - share)
-                if variance <= 1e-12:
-                    total += 1.0 if mean < 0.5 else 0.0
-                else:
-                    total += 0.5 * math.erfc((mean - 0.5) / (_SQRT2 * math.sqrt(variance)))
+                total += _shortfall_probability(
+                    margins[k] - others * share,
+                    variances[k] + others * share * (1.0 - share),
+                )
             return total / points
 
-        return _largest_within(floor_calls, free_lines, risk_of, allowed)
+        placed = _largest_within(floor_calls, free_lines, risk_of, allowed)
+        return PacingDecision(placed, tuple(released))
+
+    def _calls_to_release(
+        self,
+        snapshot: PacingSnapshot,
+        calls: _CallTables,
+        ring_index: list[int],
+        margins: list[float],
+        variances: list[float],
+        allowed: float,
+    ) -> list[int]:
+        """Release the old ringing calls (most likely to come live first) while keeping one
+        would mean a live person soon with too little chance of an agent; updates the margins."""
+        minimum = snapshot.minimum_ring_s
+        nearest = calls.live[0]
+        old = sorted(
+            (
+                (nearest[ring_index[position]], position)
+                for position, age in enumerate(snapshot.ringing_ages_s)
+                if age >= minimum
+            ),
+            reverse=True,
+        )
+        limit = allowed * self.settings.release_risk_multiple
+        released: list[int] = []
+        for live_soon, position in old:
+            if live_soon <= 0.0:
+                break
+            kept_margin = margins[0] + live_soon
+            kept_variance = variances[0] - live_soon * (1.0 - live_soon)
+            if _shortfall_probability(kept_margin, kept_variance) <= limit:
+                break
+            released.append(position)
+            for k, table in enumerate(calls.live):
+                live = table[ring_index[position]]
+                margins[k] += live
+                variances[k] -= live * (1.0 - live)
+        return released
 
     def _follow_measured_rate(self, snapshot: PacingSnapshot) -> None:
         answers = snapshot.human_answers_total
@@ -290,6 +351,13 @@ class Predictive:
             wrap_squared=tuple([p * p for p in table] for table in wrap),
         )
         return self._agent_tables
+
+
+def _shortfall_probability(mean: float, variance: float) -> float:
+    """P(free agents minus earlier arrivals < 1) for a normal with continuity correction."""
+    if variance <= 1e-12:
+        return 1.0 if mean < 0.5 else 0.0
+    return 0.5 * math.erfc((mean - 0.5) / (_SQRT2 * math.sqrt(variance)))
 
 
 def _safe_target(cap: float, expected_answers: float, z: float) -> float:

@@ -131,6 +131,8 @@ class Scenario:
     redial_only_when_all_agents_busy: bool = False
     abandoned_redial_block_s: float = UK_ABANDONED_REDIAL_BLOCK_S
     decision_interval_s: float = 1.0
+    minimum_ring_s: float = 15.0
+    """A strategy that manages ring time may hang up unanswered calls after this long."""
     retry_delay_by_outcome_s: Mapping[CallOutcome, float] = field(default_factory=dict)
 
     def retry_delay_for(self, outcome: CallOutcome) -> float:
@@ -165,6 +167,7 @@ _OPTIONAL_KEYS = (
     "redial_only_when_all_agents_busy",
     "abandoned_redial_block_s",
     "decision_interval_s",
+    "minimum_ring_s",
     "retry_delay_by_outcome_s",
     "human_by_hour_mode",
     "description",
@@ -251,6 +254,11 @@ def parse_scenario(data: Any) -> Scenario:
             else UK_ABANDONED_REDIAL_BLOCK_S
         ),
         decision_interval_s=decision_interval_s,
+        minimum_ring_s=(
+            _read_non_negative(data, "minimum_ring_s", "minimum_ring_s")
+            if "minimum_ring_s" in data
+            else 15.0
+        ),
         retry_delay_by_outcome_s=_parse_retry_delays(data.get("retry_delay_by_outcome_s", {})),
     )
 

@@ -29,7 +29,7 @@ from dialcrm.dialer.core.compliance import ComplianceRules, next_attempt_at
 from dialcrm.dialer.core.leads import LeadProfile, LeadScorer
 from dialcrm.dialer.core.learning import PacingLearner
 from dialcrm.dialer.core.outcomes import CallOutcome
-from dialcrm.dialer.core.pacing import PacingStrategy, make_strategy
+from dialcrm.dialer.core.pacing import PacingStrategy, RingTimeManagingStrategy, make_strategy
 from dialcrm.dialer.core.scenario import Scenario
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 
@@ -113,6 +113,10 @@ class SimulationResult:
     amd_hangups_on_people: int
     """Live people AMD took for a machine and hung up on (lost contacts, not abandons)."""
     machines_to_agents: int
+    released_calls: int
+    """Unanswered calls the dialer hung up after the minimum ring (ring-time management)."""
+    released_people: int
+    """Of those, how many a live person would have answered (lost contacts; hidden truth)."""
     hourly: tuple[HourResult, ...]
     wall_seconds: float
 
@@ -138,6 +142,8 @@ class SimulationResult:
             "measured_abandon_rate": round(self.measured_abandon_rate, 6),
             "amd_hangups_on_people": self.amd_hangups_on_people,
             "machines_to_agents": self.machines_to_agents,
+            "released_calls": self.released_calls,
+            "released_people": self.released_people,
             "hourly": [
                 {
                     "hour": hour.hour,
@@ -200,7 +206,7 @@ class _Lead:
 
 
 class _Call:
-    __slots__ = ("lead", "dialed_at", "truth", "answered_at", "is_waiting")
+    __slots__ = ("lead", "dialed_at", "truth", "answered_at", "is_waiting", "is_released")
 
     def __init__(self, lead: _Lead, dialed_at: float, truth: _Truth) -> None:
         self.lead = lead
@@ -208,6 +214,7 @@ class _Call:
         self.truth = truth
         self.answered_at = 0.0
         self.is_waiting = False
+        self.is_released = False
 
 
 class _Population:
@@ -387,6 +394,12 @@ class CallCenterSimulation:
         if isinstance(pacing, str):
             pacing = make_strategy(pacing, day_start_s=0.0, day_end_s=self._campaign_end)
         self.strategy = pacing
+        self._ring_manager = (
+            pacing
+            if isinstance(pacing, RingTimeManagingStrategy)
+            and scenario.minimum_ring_s < scenario.ring_timeout_s
+            else None
+        )
         self._call_rng = random.Random(f"{seed}:calls")
         self._agent_rng = random.Random(f"{seed}:agents")
         self._lead_rng = random.Random(f"{seed}:leads")
@@ -441,6 +454,8 @@ class CallCenterSimulation:
         self.contacts = 0
         self.amd_hangups_on_people = 0
         self.machines_to_agents = 0
+        self.released_calls = 0
+        self.released_people = 0
         self._logged_in_s = 0.0
         self._paused_s = 0.0
         self._talk_live_s = 0.0
@@ -490,7 +505,14 @@ class CallCenterSimulation:
         if self._closing:
             return
         snapshot = self._snapshot(now)
-        wanted = self.strategy.calls_to_place(snapshot)
+        if self._ring_manager is not None:
+            ringing_calls = list(self._ringing)
+            decision = self._ring_manager.decide(snapshot)
+            for position in decision.release:
+                self._release(ringing_calls[position], now)
+            wanted = decision.calls_to_place
+        else:
+            wanted = self.strategy.calls_to_place(snapshot)
         if wanted <= 0:
             return
         wanted = min(wanted, snapshot.free_lines)
@@ -525,6 +547,7 @@ class CallCenterSimulation:
             abandoned_this_hour=hour.abandoned,
             human_answers_this_hour=hour.human_answers,
             seconds_into_hour=local % HOUR_S,
+            minimum_ring_s=scenario.minimum_ring_s,
             model=self._learner.model(
                 now,
                 int(local // HOUR_S) % 24,
@@ -563,9 +586,22 @@ class CallCenterSimulation:
 
     # -- calls ------------------------------------------------------------------------------
 
+    def _release(self, call: _Call, now: float) -> None:
+        """The dialer hangs up a call still ringing; whoever might have answered is lost."""
+        del self._ringing[call]
+        call.is_released = True
+        self.released_calls += 1
+        if call.truth is _Truth.HUMAN:
+            self.released_people += 1
+        hour_of_day = int(self.scenario.start_hour + now / HOUR_S) % 24
+        self._learner.record_released(now, now - call.dialed_at, hour_of_day=hour_of_day)
+        self._finish_lead(call, CallOutcome.NO_ANSWER, now)
+
     def _on_call_ends_ringing(self, now: float, subject: object) -> None:
         call = subject
         assert isinstance(call, _Call)
+        if call.is_released:
+            return
         del self._ringing[call]
         ring = now - call.dialed_at
         hour_of_day = int(self.scenario.start_hour + now / HOUR_S) % 24
@@ -848,6 +884,8 @@ class CallCenterSimulation:
             measured_abandon_rate=self._dialer_ledger.total.rate,
             amd_hangups_on_people=self.amd_hangups_on_people,
             machines_to_agents=self.machines_to_agents,
+            released_calls=self.released_calls,
+            released_people=self.released_people,
             hourly=hourly,
             wall_seconds=wall_seconds,
         )

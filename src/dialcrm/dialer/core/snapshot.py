@@ -37,6 +37,8 @@ class PacingSnapshot:
     human_answers_this_hour: int
     seconds_into_hour: float
     model: LearnedModel = COLD_MODEL
+    minimum_ring_s: float = 15.0
+    """An unanswered call may be hung up once it has rung this long (US TSR, Ofcom: 15 s)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -64,6 +66,8 @@ class PacingSnapshot:
             raise ValueError(f"abandon_cap must be between 0 and 1 (got {self.abandon_cap})")
         if not (math.isfinite(self.connect_window_s) and self.connect_window_s >= 0):
             raise ValueError(f"connect_window_s must not be negative (got {self.connect_window_s})")
+        if not self.minimum_ring_s >= 0:
+            raise ValueError(f"minimum_ring_s must not be negative (got {self.minimum_ring_s})")
         if not 0 <= self.seconds_into_hour <= 3600:
             raise ValueError(f"seconds_into_hour must be within 0..3600 ({self.seconds_into_hour})")
         if self.abandoned_total > self.human_answers_total:
