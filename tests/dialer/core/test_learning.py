@@ -82,3 +82,21 @@ def test_agents_who_pause_after_calls_lower_the_ready_after_call_rate() -> None:
 def test_a_prior_rate_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="prior_live_rate must be within"):
         PacingLearner(prior_live_rate=0.0)
+
+
+def test_a_released_call_counts_as_the_live_share_of_calls_still_ringing_at_its_age() -> None:
+    learner = PacingLearner(rebuild_interval_s=0.0)
+    # Live answers come at 5 s; everything else rings out at 25 s: a call still ringing
+    # at 10 s will not be live.
+    for second in range(1000):
+        is_live = second % 4 == 0
+        learner.record_dial_result(
+            float(second), 5.0 if is_live else 25.0, is_live=is_live, hour_of_day=10
+        )
+    before = learner.model(1000.0, 10).live_rate
+
+    for second in range(1000, 1300):
+        learner.record_released(float(second), 10.0, hour_of_day=10)
+
+    assert before == pytest.approx(0.25, abs=0.02)
+    assert learner.model(1300.0, 10).live_rate < before * 0.8

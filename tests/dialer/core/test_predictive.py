@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from dialer_core_helpers import snapshot
+from dialer_core_helpers import build_learned_model, snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialcrm.dialer.core.learning import LearnedModel
 from dialcrm.dialer.core.pacing import progressive_calls
 from dialcrm.dialer.core.predictive import Predictive, PredictiveSettings
+from dialcrm.dialer.core.snapshot import PacingSnapshot
 
 BUSY = (20.0, 60.0, 100.0, 140.0, 180.0, 220.0, 260.0, 300.0)
 
@@ -134,3 +137,91 @@ def test_no_free_line_means_no_call(learned_model: LearnedModel) -> None:
 def test_settings_out_of_range_are_refused() -> None:
     with pytest.raises(ValueError, match="target_share_of_cap must be within"):
         PredictiveSettings(target_share_of_cap=1.5)
+
+
+def test_old_ringing_calls_are_released_when_no_agent_will_be_there(
+    learned_model: LearnedModel,
+) -> None:
+    # Nobody ready, everybody just started a call: a late answer would find no agent.
+    given_snapshot = snapshot(
+        talking_elapsed_s=(1.0,) * 8,
+        ringing_ages_s=(16.0, 3.0, 18.0, 15.5, 10.0),
+        abandoned_total=2,
+        human_answers_total=100,
+        model=learned_model,
+    )
+
+    decision = Predictive().decide(given_snapshot)
+
+    assert decision.release
+    assert {given_snapshot.ringing_ages_s[p] for p in decision.release} <= {16.0, 18.0, 15.5}
+
+
+def test_old_ringing_calls_are_kept_while_agents_are_ready(learned_model: LearnedModel) -> None:
+    given_snapshot = snapshot(
+        ready_agents=4, talking_elapsed_s=BUSY, ringing_ages_s=(16.0, 18.0), model=learned_model
+    )
+
+    assert Predictive().decide(given_snapshot).release == ()
+
+
+def test_calls_younger_than_the_minimum_ring_are_never_released(
+    learned_model: LearnedModel,
+) -> None:
+    given_snapshot = snapshot(
+        talking_elapsed_s=(1.0,) * 8,
+        ringing_ages_s=(16.0, 18.0),
+        minimum_ring_s=20.0,
+        model=learned_model,
+    )
+
+    assert Predictive().decide(given_snapshot).release == ()
+
+
+def test_calls_to_place_alone_never_releases_and_places_no_more_than_decide(
+    learned_model: LearnedModel,
+) -> None:
+    given_snapshot = snapshot(
+        ready_agents=1,
+        talking_elapsed_s=(1.0,) * 8,
+        ringing_ages_s=(16.0,) * 6,
+        model=learned_model,
+    )
+
+    decision = Predictive().decide(given_snapshot)
+
+    assert Predictive().calls_to_place(given_snapshot) <= decision.calls_to_place
+
+
+MODELS = (build_learned_model(),)
+seconds = st.floats(min_value=0.0, max_value=600.0, allow_nan=False)
+
+
+@st.composite
+def busy_snapshots(draw: st.DrawFn) -> PacingSnapshot:
+    answers = draw(st.integers(min_value=0, max_value=3000))
+    return snapshot(
+        ready_agents=draw(st.integers(min_value=0, max_value=10)),
+        talking_elapsed_s=tuple(draw(st.lists(seconds, max_size=40))),
+        wrapping_elapsed_s=tuple(draw(st.lists(seconds, max_size=5))),
+        ringing_ages_s=tuple(draw(st.lists(st.floats(0.0, 30.0), max_size=60))),
+        waiting_calls=draw(st.integers(min_value=0, max_value=3)),
+        max_lines=draw(st.integers(min_value=0, max_value=200)),
+        human_answers_total=answers,
+        abandoned_total=draw(st.integers(min_value=0, max_value=answers // 10)),
+        minimum_ring_s=draw(st.sampled_from((15.0, 0.0, 40.0))),
+        model=draw(st.sampled_from(MODELS)),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(busy_snapshots())
+def test_a_decision_releases_distinct_old_calls_and_fills_only_freed_lines(
+    given_snapshot: PacingSnapshot,
+) -> None:
+    decision = Predictive().decide(given_snapshot)
+
+    ages = [given_snapshot.ringing_ages_s[position] for position in decision.release]
+    assert len(set(decision.release)) == len(decision.release)
+    assert all(age >= given_snapshot.minimum_ring_s for age in ages)
+    assert 0 <= decision.calls_to_place <= given_snapshot.free_lines + len(decision.release)

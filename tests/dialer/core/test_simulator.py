@@ -107,3 +107,19 @@ def test_agents_logging_in_over_time_work_a_full_shift_each() -> None:
 def test_an_unknown_lead_order_is_refused() -> None:
     with pytest.raises(ValueError, match="'random' is not a valid LeadOrder"):
         simulate(small_scenario(), "progressive", lead_order="random")
+
+
+def test_predictive_hangs_up_unanswered_calls_only_after_the_minimum_ring() -> None:
+    managed = simulate(small_scenario(agents=8, shift_s=3600), "predictive", seed=3)
+    unmanaged = simulate(
+        small_scenario(agents=8, shift_s=3600, minimum_ring_s=25), "predictive", seed=3
+    )
+
+    assert managed.released_calls > 0
+    assert managed.released_people <= managed.released_calls
+    assert unmanaged.released_calls == 0
+
+
+def test_peers_never_hang_up_ringing_calls() -> None:
+    for pacing in ("progressive", "ratio", "vicidial-adapt", "issabel-erlang"):
+        assert simulate(small_scenario(), pacing, seed=1).released_calls == 0
