@@ -52,7 +52,7 @@ class PredictiveSettings:
     planning_horizon_s: float = 8 * 3600.0
     """The abandon rate must hold over about this long (a shift): the fewer live answers it
     brings, the wider the rate wanders, and the further under the cap the target goes."""
-    confidence_z: float = 2.0
+    confidence_z: float = 1.0
     hour_confidence_z: float = 0.5
     hour_floor_share_of_cap: float = 0.5
     """Each clock hour aims at least this share of the cap (small teams cannot hold an hour)."""
@@ -361,8 +361,8 @@ def _shortfall_probability(mean: float, variance: float) -> float:
 
 
 def _safe_target(cap: float, expected_answers: float, z: float) -> float:
-    """The rate to aim at so that `expected_answers` calls end under `cap` with confidence z:
-    the count of abandons is about Poisson, so its rate wanders by sqrt(cap / answers)."""
+    """The rate to aim at so that `expected_answers` calls end under `cap`: z standard
+    deviations of a Poisson count of abandons (sqrt(cap / answers)) below it."""
     if expected_answers <= 0:
         return 0.0
     return max(0.0, cap - z * math.sqrt(cap / expected_answers))
