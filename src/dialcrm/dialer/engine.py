@@ -126,7 +126,7 @@ class CampaignRunner:
         self.calls: dict[str, LiveCall] = {}
         self.queue: collections.deque[str] = collections.deque()
         self.hopper: collections.deque[store.HopperLead] = collections.deque()
-        self.refilling = False
+        self.refill_future: Future[list[store.HopperLead]] | None = None
         self.is_dialing = settings.state == "running"
         self.learner = PacingLearner()
         self.scorer = LeadScorer()
@@ -208,16 +208,16 @@ class CampaignRunner:
             self.dial(self.hopper.popleft(), now_s)
 
     def refill(self, now_s: float, size: int) -> None:
-        if self.refilling:
+        if self.refill_future is not None:
             return
-        self.refilling = True
         future = self.engine.write(store.claim_leads, self.settings, size, now_s)
+        self.refill_future = future
         future.add_done_callback(
             lambda done: self.engine.post(("hopper", self.settings.campaign_id, done))
         )
 
     def take_hopper(self, claimed: list[store.HopperLead], now_s: float) -> None:
-        self.refilling = False
+        self.refill_future = None
         all_busy = not any(agent.state == AgentState.READY for agent in self.agents.values())
         by_id = {lead.lead_id: lead for lead in claimed}
         candidates = []
@@ -584,6 +584,7 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
+        self.sync_every_s = SYNC_EVERY_S
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -725,7 +726,7 @@ class Engine:
 
     async def tick(self, now_s: float) -> None:
         loop_time = asyncio.get_running_loop().time()
-        if loop_time - self._last_sync >= SYNC_EVERY_S:
+        if loop_time - self._last_sync >= self.sync_every_s:
             self._last_sync = loop_time
             await self.sync_campaigns()
             if not self.gateway_up:
@@ -910,6 +911,9 @@ class Engine:
         now_s = self.clock.now()
         for campaign_id, runner in self.runners.items():
             self.write(store.release_leads, list(runner.hopper))
+            if runner.refill_future is not None:
+                # Leads claimed for a hopper not filled yet: the claim ran first (one thread).
+                self.write(_release_claimed, runner.refill_future)
             self.write(store.close_open_intervals, list(runner.agents), now_s)
             self.write(store.release, campaign_id)
         for task in list(self._tasks):
@@ -922,6 +926,11 @@ def _close_then_open(agent_id: int, campaign_id: int, state: str, now_s: float, 
     """An agent's state interval ends where the next one starts."""
     store.close_open_intervals([agent_id], now_s)
     return store.open_interval(agent_id, campaign_id, state, now_s, reason)
+
+
+def _release_claimed(claim: Future[list[store.HopperLead]]) -> None:
+    if claim.done() and claim.exception() is None:
+        store.release_leads(claim.result())
 
 
 def _close_connection() -> None:

@@ -12,6 +12,7 @@ The messages are described for the desk's builders in `docs/realtime.md`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -60,7 +61,13 @@ async def receive_commands(engine: Engine) -> None:
     await layer.group_add(COMMANDS_GROUP, channel)
     try:
         while True:
-            message = await layer.receive(channel)
+            try:
+                message = await layer.receive(channel)
+            except Exception as error:  # Redis' errors share no base class with OSError
+                # The channel layer's store hiccuped: commands wait, the engine goes on.
+                logger.warning("dialer commands: channel layer unavailable (%s); retrying", error)
+                await asyncio.sleep(1.0)
+                continue
             try:
                 engine.submit(parse_command(message.get("command")))
             except (TypeError, ValueError) as error:

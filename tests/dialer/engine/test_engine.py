@@ -121,4 +121,3 @@ async def test_an_unassigned_agent_is_refused(running, org):
             "reason": "you are not assigned to this campaign",
         }
     ]
-
