@@ -263,7 +263,7 @@ def test_numbers_of_another_country(tmp_path, manager, call_list):
 
 
 def test_formula_cells_are_plain_text_and_neutralised_on_export(tmp_path, manager, call_list):
-    text = 'first_name,phone\n"=cmd|\' /C calc\'!A0",0722123456\nAna,=1+2\n'
+    text = "first_name,phone\n\"=cmd|' /C calc'!A0\",0722123456\nAna,=1+2\n"
     mapping = imports.Mapping.from_json(
         {
             "columns": [
@@ -359,7 +359,7 @@ def test_an_unexpected_error_fails_the_job_with_nothing_imported(
     path = write(tmp_path, HEADER + "".join(ROWS))
     job = imports.create_import(manager, call_list, path, path.name)
     imports.start_import(manager, job, MAPPING, imports.ImportOptions())
-    monkeypatch.setattr(imports.dnc, "blocked_numbers", broken)
+    monkeypatch.setattr(imports.KnownNumbers, "which", broken)
 
     run_pending_jobs()
 
@@ -602,3 +602,38 @@ def test_progress_while_running_comes_from_the_cache(tmp_path, manager, call_lis
 
     assert (progress.rows_read, progress.rows_estimated, progress.percent) == (3, 6, 50)
     assert not progress.is_finished
+
+
+def test_lookups_in_the_database_when_too_many_numbers_for_memory(
+    tmp_path, manager, call_list, org, monkeypatch
+):
+    monkeypatch.setattr(imports, "MEMORY_NUMBERS_LIMIT", 0)
+    dnc.add_to_internal_dnc(org.company, "+40744555666", "agent status")
+    old = Lead.objects.create(call_list=call_list, last_name="Old")
+    Phone.objects.create(lead=old, number="+40733111222")
+
+    job = run(manager, call_list, write(tmp_path, HEADER + "".join(ROWS)))
+
+    assert (job.rows_read, job.imported, job.duplicates, job.invalid, job.scrubbed) == (
+        6,
+        1,
+        2,
+        2,
+        1,
+    )
+
+
+def test_a_failed_write_fails_the_job_with_nothing_imported(
+    tmp_path, manager, call_list, monkeypatch
+):
+    def broken(self, texts):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(imports._CopyLeadWriter, "_copy", broken)
+
+    job = run(manager, call_list, write(tmp_path, HEADER + "".join(ROWS)))
+
+    assert job.state == ImportState.FAILED
+    assert not Lead.objects.filter(call_list=call_list).exists()
+    call_list.refresh_from_db()
+    assert call_list.version == 0

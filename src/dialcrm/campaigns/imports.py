@@ -10,25 +10,31 @@ leaves the list as it was. On PostgreSQL the leads and phones go in with COPY.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
+import gc
 import json
 import logging
 import re
+import threading
+from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from multiprocessing import get_context
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -68,6 +74,7 @@ from dialcrm.campaigns.import_rows import (
     PreparedRow,
     Problem,
     RowPlan,
+    helper_started,
     prepare_rows,
 )
 from dialcrm.campaigns.models import CallList, Campaign, ImportJob, ImportMapping, Lead, Phone
@@ -85,6 +92,7 @@ TARGETS = (*LEAD_FIELDS, PHONE, CUSTOM)
 DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT = "none", "list", "client"
 DEDUPE_SCOPES = (DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT)
 CHUNK_ROWS = 10_000
+ANALYZE_AFTER_ROWS = 50_000
 POOL_MIN_ROWS = 50_000  # smaller files are prepared in the importing process itself
 _PROBE_BATCH = 500  # numbers per query where the database has no arrays
 _CUSTOM_NAME = re.compile(r"^[\w][\w .-]{0,49}$")
@@ -712,7 +720,9 @@ def prepared_chunks(
             yield prepare_rows(plan, chunk)
         return
     # Spawned (not forked) helpers: the importing process may have threads and open connections.
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=get_context("spawn"), initializer=helper_started
+    )
     pending: deque[Future[list[PreparedRow]]] = deque()
     try:
         for chunk in chunks:
@@ -723,6 +733,122 @@ def prepared_chunks(
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect garbage cycles less often while millions of short-lived rows are made: the rows
+    are freed as soon as they are written, and the collector's frequent passes over everything
+    else alive would otherwise take more time than the import itself."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 200_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+_END = object()
+
+
+def in_background(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The items of an iterator made in a thread, a few ahead: the file is read and its rows
+    prepared while this thread waits for the database. The thread touches no database."""
+    queue: Queue[tuple[object, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put((None, item), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((_END, None))
+        except BaseException as error:  # handed to the consuming thread, which raises it
+            queue.put((_END, error))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            marker, value = queue.get()
+            if marker is _END:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
+        thread.join()
+
+
+MEMORY_NUMBERS_LIMIT = 3_000_000  # about 200 MB of numbers at most are read into memory
+
+
+class KnownNumbers:
+    """Numbers already in the database (on do-not-call lists, phones of lists), to check the
+    rows of an import against. When there are at most MEMORY_NUMBERS_LIMIT of them they are
+    read once into memory, which spares the database millions of lookups; else each chunk's
+    numbers are looked up with `probe`."""
+
+    def __init__(self, numbers: QuerySet[Any], probe: Callable[[list[str]], set[str]]) -> None:
+        self.probe = probe
+        self.keys: set[int] | None = None
+        count = numbers.count()
+        if count <= MEMORY_NUMBERS_LIMIT:
+            self.keys = _read_keys(numbers) if count else set()
+
+    @property
+    def probes(self) -> bool:
+        """Whether `which` asks the database."""
+        return self.keys is None
+
+    def which(self, numbers: list[str]) -> set[str]:
+        """Which of these E.164 numbers are known."""
+        if not numbers:
+            return set()
+        keys = self.keys
+        if keys is None:
+            return self.probe(numbers)
+        if not keys:
+            return set()
+        return {number for number in numbers if int(number[1:]) in keys}
+
+
+def _read_keys(numbers: QuerySet[Any]) -> set[int]:
+    """The keys of E.164 numbers, read with COPY on PostgreSQL (several times faster than
+    fetching rows)."""
+    keys: set[int] = set()
+    if connection.vendor != "postgresql":
+        for number in numbers.iterator(chunk_size=20_000):
+            if number[1:].isdigit():
+                keys.add(int(number[1:]))
+        return keys
+    sql, params = numbers.query.sql_with_params()
+    rest = b""
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy,
+    ):
+        for block in copy:
+            lines = (rest + bytes(block)).split(b"\n")
+            rest = lines.pop()
+            keys.update(int(line[1:]) for line in lines if line[1:].isdigit())
+    if rest[1:].isdigit():
+        keys.add(int(rest[1:]))
+    return keys
 
 
 class _Deduplicator:
@@ -742,6 +868,15 @@ class _Deduplicator:
                 CallList.objects.filter(client_id=call_list.client_id).values_list("pk", flat=True)
             )
         self.existing_keys = self._existing_keys() if self.field_positions else set()
+        self.existing: KnownNumbers | None = None
+        if self.list_ids and options.dedupe_by_phone:
+            list_ids = self.list_ids
+            self.existing = KnownNumbers(
+                Phone.objects.filter(lead__call_list_id__in=list_ids).values_list(
+                    "number", flat=True
+                ),
+                lambda numbers: _numbers_in_lists(numbers, list_ids),
+            )
 
     def key(self, row: PreparedRow) -> tuple[str, ...] | None:
         if not self.field_positions:
@@ -783,10 +918,12 @@ class _Deduplicator:
             self.seen_keys.add(key)
         return None
 
+    @property
+    def probes(self) -> bool:
+        return self.existing is not None and self.existing.probes
+
     def existing_numbers(self, numbers: list[str]) -> set[str]:
-        if not self.list_ids or not self.options.dedupe_by_phone or not numbers:
-            return set()
-        return _numbers_in_lists(numbers, self.list_ids)
+        return self.existing.which(numbers) if self.existing is not None else set()
 
     def already_there(self, row: PreparedRow, existing: set[str]) -> str | None:
         """Why the row is already in the list (or the client's lists), or None."""
@@ -839,6 +976,12 @@ class _LeadWriter:
     def __init__(self, call_list: CallList, version: int) -> None:
         self.call_list = call_list
         self.version = version
+
+    def wait_idle(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def write(self, rows: list[PreparedRow]) -> None:
         leads = [
@@ -914,25 +1057,70 @@ def _json_object(custom: dict[str, str], encoded_keys: dict[str, str]) -> str:
     )
 
 
+class _LeadIds:
+    """Lead ids taken from the table's sequence ahead of the rows (a sequence is outside
+    transactions: ids of a failed import are simply never used)."""
+
+    def __init__(self, wrapper: Any, sequence: str) -> None:
+        self.wrapper = wrapper
+        self.sequence = sequence
+        self.ids: array[int] = array("q")
+        self.next = 0
+
+    def available(self) -> int:
+        return len(self.ids) - self.next
+
+    def reserve(self, count: int) -> None:
+        fresh = array("q")
+        rest = b""
+        with (
+            self.wrapper.cursor() as cursor,
+            cursor.cursor.copy(
+                "COPY (SELECT nextval(%s) FROM generate_series(1, %s)) TO STDOUT",
+                [self.sequence, count],
+            ) as copy,
+        ):
+            for block in copy:
+                lines = (rest + bytes(block)).split(b"\n")
+                rest = lines.pop()
+                fresh.extend(map(int, lines))
+        self.ids = self.ids[self.next :] + fresh
+        self.next = 0
+
+    def take(self, count: int) -> array[int]:
+        taken = self.ids[self.next : self.next + count]
+        self.next += count
+        return taken
+
+
 class _CopyLeadWriter:
-    """Writes accepted rows with PostgreSQL COPY: lead ids are taken from the table's sequence
-    first, so the phones can point at their leads. Columns the import does not fill get their
-    model defaults, so a field added to Lead or Phone later keeps working."""
+    """Writes accepted rows with PostgreSQL COPY. The rows are turned into COPY text in the
+    importing thread; a writing thread sends them, so that the database works on one chunk
+    while the next is read and checked. Lead ids are taken ahead from the sequence, so phones
+    can point at their leads. Columns the import does not fill get their model defaults, so a
+    field added to Lead or Phone later keeps working."""
 
     LEAD_COLUMNS = ("id", "call_list_id", *LEAD_FIELDS, "custom", "list_version")
     PHONE_COLUMNS = ("lead_id", "number", "kind", "priority", "country", "time_zone")
 
-    def __init__(self, call_list: CallList, version: int, custom_names: list[str]) -> None:
-        self.prefix = f"{call_list.pk}\t"
+    def __init__(
+        self, call_list: CallList, version: int, custom_names: list[str], expected_rows: int
+    ) -> None:
+        # The connection (and transaction) of the importing thread, which the writing thread
+        # uses too: the importing thread waits for it to be idle before using it again.
+        self.connection = connections[DEFAULT_DB_ALIAS]
+        self.prefix = f"\t{call_list.pk}\t"
         self.version = f"\t{version}"
         now = timezone.now()
         self.lead_sql, self.lead_rest = self._copy_sql(Lead, self.LEAD_COLUMNS, now)
         self.phone_sql, self.phone_rest = self._copy_sql(Phone, self.PHONE_COLUMNS, now)
         self.keys = {name: encode_basestring(name) for name in custom_names}
-        table = Lead._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            (self.sequence,) = cursor.fetchone()
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Lead._meta.db_table])
+            (sequence,) = cursor.fetchone()
+        self.ids = _LeadIds(self.connection, sequence)
+        self.ids.reserve(expected_rows + expected_rows // 50 + 1000)
+        self.thread = _WritingThread(self._copy, self.connection)
 
     @staticmethod
     def _copy_sql(
@@ -949,32 +1137,94 @@ class _CopyLeadWriter:
         return sql, constants + "\n"
 
     def write(self, rows: list[PreparedRow]) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, len(rows)]
-            )
-            ids = [lead_id for (lead_id,) in cursor.fetchall()]
-            lead_lines = []
-            phone_lines = []
-            for lead_id, row in zip(ids, rows, strict=True):
-                if _COPY_SPECIAL.search("".join(row.values)) is None:
-                    text = "\t".join(row.values)
-                else:
-                    text = "\t".join(_copy_escape(value) for value in row.values)
-                custom = _copy_escape(_json_object(row.custom, self.keys))
-                lead_lines.append(
-                    f"{lead_id}\t{self.prefix}{text}\t{custom}{self.version}{self.lead_rest}"
+        if self.ids.available() < len(rows):
+            self.thread.wait_idle()
+            self.ids.reserve(max(len(rows), 100_000))
+        lead_lines = []
+        phone_lines = []
+        prefix, version, lead_rest, phone_rest, keys = (
+            self.prefix,
+            self.version,
+            self.lead_rest,
+            self.phone_rest,
+            self.keys,
+        )
+        for lead_id, row in zip(self.ids.take(len(rows)), rows, strict=True):
+            values = row.values
+            if _COPY_SPECIAL.search("".join(values)) is None:
+                text = "\t".join(values)
+            else:
+                text = "\t".join(_copy_escape(value) for value in values)
+            custom = _copy_escape(_json_object(row.custom, keys))
+            lead_lines.append(f"{lead_id}{prefix}{text}\t{custom}{version}{lead_rest}")
+            for number, kind, priority, _column in row.phones:
+                phone_lines.append(
+                    f"{lead_id}\t{number.e164}\t{kind}\t{priority}\t{number.country}\t"
+                    f"{number.time_zone}{phone_rest}"
                 )
-                for number, kind, priority, _column in row.phones:
-                    phone_lines.append(
-                        f"{lead_id}\t{number.e164}\t{kind}\t{priority}\t{number.country}\t"
-                        f"{number.time_zone}{self.phone_rest}"
-                    )
+        self.thread.put(("".join(lead_lines), "".join(phone_lines)))
+
+    def _copy(self, texts: tuple[str, str]) -> None:
+        with self.connection.cursor() as cursor:
             raw = cursor.cursor
             with raw.copy(self.lead_sql) as copy:
-                copy.write("".join(lead_lines))
+                copy.write(texts[0])
             with raw.copy(self.phone_sql) as copy:
-                copy.write("".join(phone_lines))
+                copy.write(texts[1])
+
+    def wait_idle(self) -> None:
+        """Before the importing thread uses the connection."""
+        self.thread.wait_idle()
+
+    def close(self) -> None:
+        self.thread.close()
+
+
+class _WritingThread:
+    """Runs writes in order in a thread of its own, on the importing thread's connection
+    (inside its transaction). An error is raised in the importing thread at its next write or
+    at the end; the writes after it are dropped."""
+
+    def __init__(self, work: Callable[[Any], None], wrapper: Any) -> None:
+        self.work = work
+        self.wrapper = wrapper
+        self.queue: Queue[Any] = Queue(maxsize=2)
+        self.error: BaseException | None = None
+        wrapper.inc_thread_sharing()
+        self.thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:
+                    self.work(item)
+            except BaseException as error:  # raised again in the importing thread
+                self.error = error
+            finally:
+                self.queue.task_done()
+
+    def put(self, item: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item)
+
+    def wait_idle(self) -> None:
+        self.queue.join()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Wait for the writes; raise the error of one that failed."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+            self.wrapper.dec_thread_sharing()
+        if self.error is not None:
+            raise self.error
 
 
 class _Importer:
@@ -997,7 +1247,7 @@ class _Importer:
             )
             problems = _ProblemWriter(self.errors_path, plan.headers, plan.default_country)
             try:
-                with transaction.atomic():
+                with fewer_collections(), transaction.atomic():
                     self._import(table.rows, plan, problems)
             finally:
                 problems.close()
@@ -1011,20 +1261,39 @@ class _Importer:
             raise ImportRefused(_("This list is deactivated: reactivate it to import into it."))
         _refuse_if_running(call_list)
         version = call_list.version + 1
-        if connection.vendor == "postgresql":
-            writer: Any = _CopyLeadWriter(call_list, version, self.mapping.custom_names)
-        else:
-            writer = _LeadWriter(call_list, version)
         deduplicator = _Deduplicator(call_list, self.options)
         scrub_lists = dnc.lists_to_check(
             self.company_id, self.options.dnc_list_ids, self.options.scrub_internal_dnc
         )
-        for prepared in prepared_chunks(rows, plan, _pool_size(job.rows_estimated)):
-            accepted = self._sort(prepared, deduplicator, scrub_lists, problems)
-            problems.flush()
-            if accepted:
-                writer.write(accepted)
-            cache.set(progress_key(job.pk), self.counts.rows_read, 3600)
+        do_not_call = KnownNumbers(
+            dnc.DncNumber.objects.filter(dnc_list_id__in=scrub_lists).values_list(
+                "number", flat=True
+            ),
+            lambda numbers: dnc.blocked_numbers(numbers, scrub_lists),
+        )
+        if connection.vendor == "postgresql":
+            # Check foreign keys row by row as the rows go in, while the file is still being
+            # read, rather than all at once when the transaction commits.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            writer: Any = _CopyLeadWriter(
+                call_list, version, self.mapping.custom_names, job.rows_estimated
+            )
+        else:
+            writer = _LeadWriter(call_list, version)
+        chunks = prepared_chunks(rows, plan, _pool_size(job.rows_estimated))
+        try:
+            for prepared in in_background(chunks):
+                accepted = self._sort(prepared, deduplicator, do_not_call, problems, writer)
+                problems.flush()
+                if accepted:
+                    writer.write(accepted)
+                cache.set(progress_key(job.pk), self.counts.rows_read, 3600)
+        finally:
+            writer.close()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys' default
         # A campaign may have started meanwhile: the dialer must not see a list change under it.
         _refuse_if_running(call_list)
         custom_fields = list(call_list.custom_fields or [])
@@ -1034,6 +1303,10 @@ class _Importer:
         CallList.objects.filter(pk=call_list.pk).update(
             version=version, custom_fields=custom_fields
         )
+        if connection.vendor == "postgresql" and self.counts.imported >= ANALYZE_AFTER_ROWS:
+            # Fresh statistics, so the lead pages and the next import's checks use the indexes.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Lead._meta.db_table}, {Phone._meta.db_table}")
         counts = self.counts
         job.rows_read = counts.rows_read
         job.imported = counts.imported
@@ -1054,8 +1327,9 @@ class _Importer:
         self,
         prepared: list[PreparedRow],
         deduplicator: _Deduplicator,
-        scrub_lists: list[int],
+        do_not_call: KnownNumbers,
         problems: _ProblemWriter,
+        writer: Any,
     ) -> list[PreparedRow]:
         """Count and sort a chunk: invalid, duplicate, scrubbed, or accepted (returned)."""
         counts = self.counts
@@ -1074,8 +1348,10 @@ class _Importer:
                 continue
             candidates.append(row)
         numbers = [phone[0].e164 for row in candidates for phone in row.phones]
+        if deduplicator.probes or do_not_call.probes:
+            writer.wait_idle()  # the lookups use the connection the writer uses
         existing = deduplicator.existing_numbers(numbers)
-        blocked = dnc.blocked_numbers(numbers, scrub_lists)
+        blocked = do_not_call.which(numbers)
         accepted = []
         for row in candidates:
             reason = deduplicator.already_there(row, existing)

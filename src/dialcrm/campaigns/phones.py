@@ -48,13 +48,13 @@ def number_key(e164: str) -> int:
 
 class _Validator:
     """Is a national significant number valid for a region: the checks of phonenumbers'
-    `_number_type_helper`, precompiled (general description, then any number type)."""
+    `_number_type_helper` (the general description, then any number type, each with its
+    possible lengths), folded into one precompiled pattern per length."""
 
     def __init__(self, metadata: PhoneMetadata) -> None:
         general = metadata.general_desc
-        self.general_lengths = frozenset(general.possible_length)
-        self.general_pattern = re.compile(general.national_number_pattern or "(?!)")
-        types = []
+        general_lengths = frozenset(general.possible_length)
+        types: list[tuple[frozenset[int], str]] = []
         for desc in (
             metadata.mobile,
             metadata.fixed_line,
@@ -69,17 +69,22 @@ class _Validator:
         ):
             if desc is None or not desc.national_number_pattern:
                 continue
-            lengths = frozenset(desc.possible_length) or self.general_lengths
-            types.append((lengths, re.compile(desc.national_number_pattern)))
-        self.types = tuple(types)
+            lengths = frozenset(desc.possible_length) or general_lengths
+            types.append((lengths, desc.national_number_pattern))
+        self.by_length: dict[int, re.Pattern[str]] = {}
+        if not general.national_number_pattern:
+            return
+        for length in general_lengths:
+            alternatives = [pattern for lengths, pattern in types if length in lengths]
+            if alternatives:
+                self.by_length[length] = re.compile(
+                    f"(?=(?:{general.national_number_pattern})\\Z)"
+                    f"(?:{'|'.join(f'(?:{pattern})' for pattern in alternatives)})"
+                )
 
     def is_valid(self, national: str) -> bool:
-        length = len(national)
-        if length not in self.general_lengths or not self.general_pattern.fullmatch(national):
-            return False
-        return any(
-            length in lengths and pattern.fullmatch(national) for lengths, pattern in self.types
-        )
+        pattern = self.by_length.get(len(national))
+        return pattern is not None and pattern.fullmatch(national) is not None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,300 @@
+"""Benchmark: importing a call list of 1,000,000 rows into PostgreSQL.
+
+Generates a CSV of N rows (default 1,000,000: two phone numbers a row in the usual written
+forms, six custom fields, 2% invalid numbers, 3% duplicate rows) and a do-not-call file of
+1,000,000 numbers (1% of the list's numbers are on it), imports the do-not-call file into a
+list, then imports the CSV through the real import service (the same code the worker runs):
+streaming, normalisation to E.164 with time zones, deduplication, do-not-call scrubbing, COPY.
+
+Reported: seconds, rows/s, peak memory (VmHWM of the importing process, and the largest helper
+process), and the ratio against a baseline measured in the same run: a raw COPY of the same
+CSV into an unindexed table of text columns, without any processing.
+Targets: the list import under 60 s and under 500 MB.
+
+    createdb -h 127.0.0.1 -U postgres dialcrm_bench_import   # once (the script tries too)
+    .venv/bin/python bench/list_import.py [--rows 1000000] [--dnc-rows 1000000]
+        [--database dialcrm_bench_import] [--processes 2]
+
+The database is emptied of leads and do-not-call numbers at the start: use one for benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST_NAMES = ["Ion", "Maria", "Andrei", "Elena", "Mihai", "Ana", "Dan", "Ioana", "Radu", "Ștefan"]
+LAST_NAMES = ["Popescu", "Ionescu", "Popa", "Radu", "Dumitru", "Stan", "Stoica", "Gheorghe"]
+CITIES = ["București", "Cluj-Napoca", "Iași", "Timișoara", "Constanța", "Brașov", "Craiova"]
+REGIONS = ["B", "CJ", "IS", "TM", "CT", "BV", "DJ"]
+INVALID = ["07x1", "0722 12", "n/a", "123", "0000000000"]
+
+
+def _prepare_django(database: str, processes: int) -> None:
+    os.environ["DIALCRM_ENV"] = "test"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
+    os.environ["IMPORT_PROCESSES"] = str(processes)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
+        capture_output=True,
+        check=False,
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _mobile(generator: random.Random) -> str:
+    digits = f"7{generator.randint(2, 7)}{generator.randrange(10**7):07d}"
+    form = generator.random()
+    if form < 0.5:
+        return f"0{digits[:3]} {digits[3:6]} {digits[6:]}"
+    if form < 0.8:
+        return f"0{digits}"
+    return f"+40 {digits}"
+
+
+def _landline(generator: random.Random) -> str:
+    return f"021 {generator.randrange(10**7):07d}"
+
+
+def generate_list(path: Path, rows: int, seed: int = 1) -> list[str]:
+    """Write the list CSV; return a sample of its valid mobile numbers (for the DNC file)."""
+    generator = random.Random(seed)
+    sample: list[str] = []
+    recent: list[str] = []
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(
+            "external_id;first_name;last_name;email;city;region;phone;phone2;"
+            "segment;contract;consumption;tariff;agent_note;source\n"
+        )
+        lines = []
+        for index in range(rows):
+            if recent and generator.random() < 0.03:
+                phone = generator.choice(recent)  # a duplicate row
+            else:
+                phone = (
+                    generator.choice(INVALID) if generator.random() < 0.02 else _mobile(generator)
+                )
+            second = generator.choice(INVALID) if generator.random() < 0.02 else _landline(generator)
+            if len(recent) < 10_000:
+                recent.append(phone)
+            else:
+                recent[generator.randrange(10_000)] = phone
+            if generator.random() < 0.01:
+                sample.append(phone)
+            first = generator.choice(FIRST_NAMES)
+            last = generator.choice(LAST_NAMES)
+            city = generator.randrange(len(CITIES))
+            lines.append(
+                f"EXT{index:08d};{first};{last};{first.lower()}.{index}@example.ro;"
+                f"{CITIES[city]};{REGIONS[city]};{phone};{second};"
+                f"S{index % 7};C-{index:09d};{generator.randint(100, 9999)};"
+                f"T{index % 3};note {index % 101};web\n"
+            )
+            if len(lines) >= 10_000:
+                handle.writelines(lines)
+                lines.clear()
+        handle.writelines(lines)
+    return sample
+
+
+def generate_dnc(path: Path, rows: int, on_list: list[str], seed: int = 2) -> None:
+    generator = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("phone\n")
+        handle.writelines(f"{number}\n" for number in on_list)
+        lines = []
+        for _index in range(rows - len(on_list)):
+            lines.append(f"+4073{generator.randrange(10**7):07d}\n")
+            if len(lines) >= 10_000:
+                handle.writelines(lines)
+                lines.clear()
+        handle.writelines(lines)
+
+
+def _reset_peak_memory() -> None:
+    """Start measuring peak memory afresh (Linux: clear_refs resets VmHWM)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def baseline_copy(path: Path) -> float:
+    """Seconds to COPY the raw CSV into an unindexed table of text columns (no processing)."""
+    from django.db import connection, transaction
+
+    with path.open("rb") as handle:
+        columns = handle.readline().decode().strip().split(";")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_raw_rows")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_raw_rows ("
+            + ", ".join(f'"{column}" text' for column in columns)
+            + ")"
+        )
+    started = time.perf_counter()
+    with (
+        transaction.atomic(), connection.cursor() as cursor, path.open("rb") as handle,
+        cursor.cursor.copy(
+            "COPY bench_raw_rows FROM STDIN (FORMAT csv, HEADER true, DELIMITER ';')"
+        ) as copy,
+    ):
+        while block := handle.read(1 << 20):
+            copy.write(block)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_raw_rows")
+    return seconds
+
+
+def _setup(database: str) -> tuple[object, object, object]:
+    from django.db import connection
+
+    from dialcrm.campaigns.models import CallList, Client, DncList
+    from dialcrm.org.models import Company
+
+    if "bench" not in database:
+        sys.exit("The benchmark empties its database: use one whose name says 'bench'.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE campaigns_phone, campaigns_lead, campaigns_dncnumber, "
+            "campaigns_importjob, campaigns_dncimportjob CASCADE"
+        )
+    company, _created = Company.objects.get_or_create(name="Benchmark Calls")
+    client, _created = Client.objects.get_or_create(company=company, name="Benchmark client")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    call_list = CallList.objects.create(client=client, name=f"Benchmark list {stamp}")
+    dnc_list, _created = DncList.objects.get_or_create(company=company, name="National register")
+    return call_list, dnc_list, company
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    _prepare_django(args.database, args.processes)
+    from dialcrm.campaigns import dnc, imports
+    from dialcrm.campaigns.management.commands.import_leads import Operator
+    from dialcrm.campaigns.models import DncImportJob, ImportJob, Lead, Phone
+    from dialcrm.campaigns.worker import claim, run_claimed
+
+    call_list, dnc_list, _company = _setup(args.database)
+    operator = Operator()
+    workdir = Path(tempfile.mkdtemp(prefix="dialcrm-bench-"))
+    list_file = workdir / "list.csv"
+    dnc_file = workdir / "dnc.csv"
+    print(f"Generating {args.rows:,} rows and {args.dnc_rows:,} do-not-call numbers in {workdir}")
+    on_dnc = generate_list(list_file, args.rows)
+    generate_dnc(dnc_file, args.dnc_rows, on_dnc)
+
+    started = time.perf_counter()
+    dnc_job = dnc.create_dnc_import(operator, dnc_list, dnc_file, dnc_file.name)
+    dnc.start_dnc_import(operator, dnc_job)
+    run_claimed(DncImportJob, claim(DncImportJob, dnc_job.pk))
+    dnc_seconds = time.perf_counter() - started
+    dnc_job.refresh_from_db()
+    print(f"do-not-call import: {dnc_job.imported:,} numbers in {dnc_seconds:.1f} s")
+
+    baseline = baseline_copy(list_file)
+    print(f"baseline (raw COPY, no processing): {baseline:.1f} s")
+
+    mapping = imports.Mapping.from_json(
+        {
+            "columns": [
+                {"column": "external_id", "target": "external_id"},
+                {"column": "first_name", "target": "first_name"},
+                {"column": "last_name", "target": "last_name"},
+                {"column": "email", "target": "email"},
+                {"column": "city", "target": "city"},
+                {"column": "region", "target": "region"},
+                {"column": "phone", "target": "phone", "kind": "mobile", "priority": 1},
+                {"column": "phone2", "target": "phone", "kind": "landline", "priority": 2},
+                *(
+                    {"column": name, "target": "custom", "name": name}
+                    for name in (
+                        "segment",
+                        "contract",
+                        "consumption",
+                        "tariff",
+                        "agent_note",
+                        "source",
+                    )
+                ),
+            ]
+        }
+    )
+    options = imports.ImportOptions(dedupe_against="client", dnc_list_ids=(dnc_list.pk,))
+    _reset_peak_memory()
+    started = time.perf_counter()
+    job = imports.create_import(operator, call_list, list_file, list_file.name)
+    imports.start_import(operator, job, mapping, options)
+    run_claimed(ImportJob, claim(ImportJob, job.pk))
+    seconds = time.perf_counter() - started
+    peak = _peak_memory_mb()
+    job.refresh_from_db()
+    if job.state != "done":
+        sys.exit(f"The import failed: {job.error_message}")
+    result = {
+        "rows": args.rows,
+        "processes": args.processes,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(args.rows / seconds),
+        "peak_rss_mb": round(peak),
+        "peak_rss_helper_mb": round(_children_peak_mb()),
+        "baseline_raw_copy_seconds": round(baseline, 1),
+        "ratio_to_baseline": round(seconds / baseline, 1),
+        "dnc_numbers": dnc_job.imported,
+        "dnc_import_seconds": round(dnc_seconds, 1),
+        "report": {
+            "rows_read": job.rows_read,
+            "imported": job.imported,
+            "duplicates": job.duplicates,
+            "invalid": job.invalid,
+            "scrubbed": job.scrubbed,
+            "warnings": job.warnings,
+        },
+        "leads_in_list": Lead.objects.filter(call_list=call_list).count(),
+        "phones_in_list": Phone.objects.filter(lead__call_list=call_list).count(),
+        "targets_met": seconds < 60 and peak < 500,
+    }
+    for path in (list_file, dnc_file):
+        path.unlink(missing_ok=True)
+    workdir.rmdir()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dnc-rows", type=int, default=1_000_000)
+    parser.add_argument("--database", default="dialcrm_bench_import")
+    parser.add_argument("--processes", type=int, default=2, help="helper processes (0: none)")
+    result = run(parser.parse_args())
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
