@@ -345,6 +345,7 @@ class Lead(models.Model):
             models.Index(fields=["call_list", "state", "next_call_at"], name="lead_dialable_idx"),
             models.Index(F("call_list"), Upper("last_name"), name="lead_upper_name_idx"),
             models.Index(fields=["call_list", "external_id"], name="lead_external_idx"),
+            models.Index(fields=["call_list", "state", "id"], name="lead_new_idx"),
             models.Index(fields=["call_list", "-id"], name="lead_list_recent_idx"),
         ]
 

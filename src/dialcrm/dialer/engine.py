@@ -202,15 +202,17 @@ class CampaignRunner:
         ):
             return
         wanted = self.strategy.calls_to_place(self.snapshot(now_s))
-        if len(self.hopper) < max(HOPPER_LOW_WATER, 2 * wanted):
-            self.refill(now_s, max(HOPPER_LOW_WATER * 2, 4 * wanted))
+        # Keep leads claimed well ahead, so dialing never waits for the database.
+        low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
+        if len(self.hopper) < low_water:
+            self.refill(now_s, 2 * low_water)
         for _ in range(min(wanted, len(self.hopper))):
             self.dial(self.hopper.popleft(), now_s)
 
     def refill(self, now_s: float, size: int) -> None:
         if self.refill_future is not None:
             return
-        future = self.engine.write(store.claim_leads, self.settings, size, now_s)
+        future = self.engine.claim(store.claim_leads, self.settings, size, now_s)
         self.refill_future = future
         future.add_done_callback(
             lambda done: self.engine.post(("hopper", self.settings.campaign_id, done))
@@ -249,9 +251,9 @@ class CampaignRunner:
         chosen = [by_id[int(str(candidate.lead_id))] for candidate in ranked]
         held = [lead for lead in claimed if lead.lead_id not in {item.lead_id for item in chosen}]
         if held:
-            self.engine.write(store.release_leads, held)
+            self.engine.claim(store.release_leads, held)
         if not self.is_dialing:
-            self.engine.write(store.release_leads, chosen)
+            self.engine.claim(store.release_leads, chosen)
             return
         self.hopper.extend(chosen)
         if not self.hopper and not self.calls and self.is_dialing and not claimed:
@@ -580,7 +582,10 @@ class Engine:
         self.listeners: dict[int, list[Listener]] = collections.defaultdict(list)
         self.gateway_up = True
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        # Two database threads, each in order: records (attempts, outcomes, agents' time), and
+        # the hopper's claims and releases, so that a claim never delays a dial's record.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-db")
+        self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-hopper")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
@@ -589,17 +594,12 @@ class Engine:
     # --- plumbing ---------------------------------------------------------------------------------
 
     def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run a database function in the engine's database thread, in order; failures are logged."""
+        """Run a database function in the engine's records thread, in order; failures are logged."""
+        return _submit(self._db, function, *args, **kwargs)
 
-        def run() -> T:
-            from django.db import close_old_connections
-
-            close_old_connections()
-            return function(*args, **kwargs)
-
-        future = self._db.submit(run)
-        future.add_done_callback(_log_failure)
-        return future
+    def claim(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a hopper function (claim, release) in the hopper's thread, in order."""
+        return _submit(self._claims, function, *args, **kwargs)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.wrap_future(self.write(function, *args))
@@ -702,7 +702,7 @@ class Engine:
                     runner.take_hopper([] if future.exception() else future.result(), now_s)
                     runner.decide(now_s)
                 elif not future.exception():
-                    self.write(store.release_leads, future.result())
+                    self.claim(store.release_leads, future.result())
             elif item[0] == "originate_failed":
                 runner = self.calls.get(item[1])
                 if runner is not None:
@@ -768,7 +768,7 @@ class Engine:
             is_running = states.get(campaign_id) == "running"
             if runner.is_dialing and not is_running:
                 runner.is_dialing = False  # calls in flight finish; no new dials
-                self.write(store.release_leads, list(runner.hopper))
+                self.claim(store.release_leads, list(runner.hopper))
                 runner.hopper.clear()
             elif is_running and not runner.is_dialing:
                 runner.settings = await self.read(store.load_campaign, campaign_id)
@@ -910,22 +910,39 @@ class Engine:
     async def shutdown(self) -> None:
         now_s = self.clock.now()
         for campaign_id, runner in self.runners.items():
-            self.write(store.release_leads, list(runner.hopper))
+            self.claim(store.release_leads, list(runner.hopper))
             if runner.refill_future is not None:
                 # Leads claimed for a hopper not filled yet: the claim ran first (one thread).
-                self.write(_release_claimed, runner.refill_future)
+                self.claim(_release_claimed, runner.refill_future)
             self.write(store.close_open_intervals, list(runner.agents), now_s)
             self.write(store.release, campaign_id)
         for task in list(self._tasks):
             task.cancel()
         self.write(_close_connection)
-        await asyncio.get_running_loop().run_in_executor(None, self._db.shutdown, True)
+        self.claim(_close_connection)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._db.shutdown, True)
+        await loop.run_in_executor(None, self._claims.shutdown, True)
 
 
 def _close_then_open(agent_id: int, campaign_id: int, state: str, now_s: float, reason: str) -> int:
     """An agent's state interval ends where the next one starts."""
     store.close_open_intervals([agent_id], now_s)
     return store.open_interval(agent_id, campaign_id, state, now_s, reason)
+
+
+def _submit(
+    executor: ThreadPoolExecutor, function: Callable[..., T], *args: Any, **kwargs: Any
+) -> Future[T]:
+    def run() -> T:
+        from django.db import close_old_connections
+
+        close_old_connections()
+        return function(*args, **kwargs)
+
+    future = executor.submit(run)
+    future.add_done_callback(_log_failure)
+    return future
 
 
 def _release_claimed(claim: Future[list[store.HopperLead]]) -> None:

@@ -226,16 +226,26 @@ def claim_leads(settings: CampaignSettings, limit: int, now_s: float) -> list[Ho
     if not settings.list_priorities or limit <= 0:
         return []
     now = at(now_s)
-    due = Q(state=LeadState.NEW) | Q(
-        state__in=(LeadState.RETRY, LeadState.CALLBACK), next_call_at__lte=now
-    )
-    candidates = (
-        Lead.objects.filter(call_list_id__in=list(settings.list_priorities))
-        .filter(due)
-        .order_by(F("next_call_at").asc(nulls_last=True), "pk")
-    )
+    wanted = limit * 2
     with transaction.atomic():
-        rows = list(candidates.select_for_update(skip_locked=True, of=("self",))[: limit * 3])
+        rows: list[Lead] = []
+        # Per list, by priority: callbacks and retries that are due, then new leads. Each query
+        # walks an index ((list, state, next call) or (list, state, id)) and skips rows another
+        # engine holds.
+        for list_id in sorted(settings.list_priorities, key=settings.list_priorities.__getitem__):
+            due = Lead.objects.filter(
+                call_list_id=list_id,
+                state__in=(LeadState.CALLBACK, LeadState.RETRY),
+                next_call_at__lte=now,
+            ).order_by("state", "next_call_at")
+            rows += due.select_for_update(skip_locked=True)[: wanted - len(rows)]
+            if len(rows) < wanted:
+                fresh = Lead.objects.filter(call_list_id=list_id, state=LeadState.NEW).order_by(
+                    "pk"
+                )
+                rows += fresh.select_for_update(skip_locked=True)[: wanted - len(rows)]
+            if len(rows) >= wanted:
+                break
         if not rows:
             return []
         phones = Phone.objects.filter(lead__in=rows, is_dialable=True).order_by("priority")

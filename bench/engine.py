@@ -1,0 +1,323 @@
+"""Benchmark: the dialer engine on PostgreSQL with the simulated phone system, against the pure
+simulator on the same scenario.
+
+It sets up campaigns with agents (simulated, working through the same commands a desk sends)
+and leads (loaded with COPY), runs one engine at a speed-up for a simulated shift, and reports:
+dials per second sustained, engine CPU per dial (the whole process: engine, simulated phone
+system and simulated agents), the hopper fetch (claiming leads with SKIP LOCKED) p50/p99, the
+answer-to-agent routing p50/p99 inside the engine, and the abandon rate and occupancy next to
+the pure simulator's on the same scenario and length (they should agree: the engine adds no
+loss). The issue's full size is `--agents 1000 --campaigns 20 --leads 5000000`.
+
+    .venv/bin/python bench/engine.py [--agents 100] [--campaigns 5] [--leads 200000]
+        [--speedup 100] [--shift-minutes 60] [--scenario bench/scenarios/s20.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _prepare_django(database: str) -> None:
+    os.environ["DIALCRM_ENV"] = "test"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
+    subprocess.run(
+        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database],
+        capture_output=True,
+        check=False,
+    )
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database], capture_output=True, check=True
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _set_up(agents: int, campaigns: int, leads: int, scenario: Any) -> list[int]:
+    import datetime
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    from dialcrm.campaigns.models import (
+        CallList,
+        Campaign,
+        Client,
+        Status,
+        WorkSheet,
+        WorkSheetVersion,
+    )
+    from dialcrm.campaigns.statuses import seed_default_statuses
+    from dialcrm.core.choices import AgentLevel, Role
+    from dialcrm.org.models import Company, Location, Staff, Team
+
+    company = Company.objects.create(name="Bench Calls")
+    location = Location.objects.create(company=company, name="Floor")
+    seed_default_statuses(company)
+    sheet = WorkSheet.objects.create(company=company, name="Sheet")
+    WorkSheetVersion.objects.create(sheet=sheet, number=1, definition={"groups": []})
+    client = Client.objects.create(company=company, name="Bench Client")
+    password = make_password(None)
+    campaign_ids = []
+    per_campaign = agents // campaigns
+    for index in range(campaigns):
+        team = Team.objects.create(location=location, name=f"Team {index}")
+        Staff.objects.bulk_create(
+            Staff(
+                username=f"sim.bench{index}.{number}",
+                password=password,
+                company=company,
+                location=location,
+                team=team,
+                role=Role.AGENT,
+                level=AgentLevel.SENIOR,
+            )
+            for number in range(per_campaign)
+        )
+        call_list = CallList.objects.create(client=client, name=f"List {index}")
+        campaign = Campaign.objects.create(
+            client=client,
+            location=location,
+            name=f"Campaign {index}",
+            work_sheet=sheet,
+            caller_id="+40215550000",
+            state="running",
+            ring_timeout_s=int(scenario.ring_timeout_s),
+            connect_window_s=str(scenario.connect_window_s),
+            max_abandon_rate=str(round(scenario.abandon_cap * 100, 2)),
+            calling_hours_start=datetime.time(0, 0),
+            calling_hours_end=datetime.time(23, 59, 59),
+            calling_days=[0, 1, 2, 3, 4, 5, 6],
+        )
+        campaign.statuses.set(Status.objects.filter(company=company))
+        campaign.teams.set([team])
+        campaign.list_links.create(call_list=call_list, priority=1)
+        campaign_ids.append(campaign.pk)
+    lists = list(CallList.objects.filter(client=client).order_by("pk").values_list("pk", flat=True))
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY campaigns_lead (call_list_id, external_id, first_name, last_name, email, city, region, custom, state, attempts, list_version, created_at) FROM STDIN"
+        ) as copy:
+            for index in range(leads):
+                copy.write_row(
+                    (
+                        lists[index % len(lists)],
+                        "",
+                        "",
+                        f"L{index}",
+                        "",
+                        "",
+                        "",
+                        "{}",
+                        "new",
+                        0,
+                        1,
+                        "2026-11-25 00:00:00+00",
+                    )
+                )
+        cursor.execute("SELECT min(id) FROM campaigns_lead")
+        first = cursor.fetchone()[0]
+        with cursor.copy(
+            "COPY campaigns_phone (lead_id, number, kind, priority, country, time_zone, attempts, last_outcome, is_dialable) FROM STDIN"
+        ) as copy:
+            for index in range(leads):
+                copy.write_row(
+                    (first + index, f"+4073{index:07d}", "mobile", 1, "RO", "UTC", 0, "", True)
+                )
+        cursor.execute("ANALYZE")
+    print(
+        f"set up {campaigns} campaigns, {per_campaign * campaigns} agents, {leads:,} leads ({time.perf_counter() - started:.1f} s)"
+    )
+    return campaign_ids
+
+
+def _customers(scenario: Any) -> Any:
+    from dialcrm.telephony.simulated import CustomerModel
+
+    return CustomerModel(
+        outcomes=scenario.outcomes,
+        time_to_answer_s=scenario.time_to_answer_s,
+        quick_result_s=scenario.quick_result_s,
+        amd=scenario.amd,
+        human_by_hour=scenario.human_by_hour,
+        amd_delay_s=0.0,
+    )
+
+
+def _bot_behaviour(scenario: Any) -> Any:
+    from dialcrm.dialer.bots import BotBehaviour
+
+    return BotBehaviour(
+        talk_s=scenario.talk_s,
+        wrap_s=scenario.wrap_s,
+        pauses_per_hour=scenario.pauses.per_agent_hour,
+        pause_s=scenario.pauses.duration_s,
+        status_weights={"SALE": 0.15, "NI": 0.6, "POSITIVE": 0.25},
+    )
+
+
+def _timed(function: Callable[..., Any], samples: list[float]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            samples.append(time.perf_counter() - started)
+
+    return wrapper
+
+
+async def _run_engine(
+    campaign_ids: list[int], scenario: Any, speedup: float, shift_s: float
+) -> dict[str, Any]:
+    from asgiref.sync import sync_to_async
+
+    from dialcrm.dialer import engine as engine_module
+    from dialcrm.dialer import store
+    from dialcrm.dialer.bots import SimulatedAgent
+    from dialcrm.dialer.service import _simulated_agents
+    from dialcrm.telephony.clock import Clock
+    from dialcrm.telephony.simulated import SimulatedGateway
+
+    claims: list[float] = []
+    routes: list[float] = []
+    store.claim_leads = _timed(store.claim_leads, claims)  # type: ignore[method-assign]
+    runner_class = engine_module.CampaignRunner
+    runner_class.on_answered = _timed(runner_class.on_answered, routes)  # type: ignore[method-assign]
+    clock = Clock(speedup=speedup)
+    engine = engine_module.Engine(SimulatedGateway(clock, _customers(scenario), seed=1), clock)
+    behaviour = _bot_behaviour(scenario)
+    pairs = await sync_to_async(_simulated_agents)()
+    bots = [
+        SimulatedAgent(engine, agent, campaign, behaviour, seed=index)
+        for index, (agent, campaign) in enumerate(pairs)
+    ]
+    stop = asyncio.Event()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    wall_started = time.perf_counter()
+    tasks = [asyncio.create_task(engine.run(stop))] + [
+        asyncio.create_task(bot.run()) for bot in bots
+    ]
+    await asyncio.sleep(shift_s / speedup)
+    stop.set()
+    for task in tasks[1:]:
+        task.cancel()
+    await asyncio.wait_for(tasks[0], timeout=120)
+    wall = time.perf_counter() - wall_started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "claims": claims, "routes": routes}
+
+
+def _engine_figures(campaign_ids: list[int]) -> dict[str, float]:
+    from django.db.models import Q
+
+    from dialcrm.dialer.models import AgentStateInterval, CallAttempt
+
+    attempts = CallAttempt.objects.filter(campaign_id__in=campaign_ids).exclude(outcome="cancelled")
+    dials = attempts.count()
+    abandoned = attempts.filter(is_abandoned=True).count()
+    live = attempts.filter(Q(is_abandoned=True) | Q(connected_at__isnull=False)).count()
+    busy = working = 0.0
+    for interval in AgentStateInterval.objects.filter(
+        campaign_id__in=campaign_ids, ended_at__isnull=False
+    ):
+        length = (interval.ended_at - interval.started_at).total_seconds()
+        if interval.state in ("on_call", "wrap_up"):
+            busy += length
+        if interval.state != "paused":
+            working += length
+    return {
+        "dials": dials,
+        "abandon_rate": abandoned / live if live else 0.0,
+        "occupancy": busy / working if working else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--campaigns", type=int, default=5)
+    parser.add_argument("--leads", type=int, default=200_000)
+    parser.add_argument("--speedup", type=float, default=100.0)
+    parser.add_argument("--shift-minutes", type=float, default=60.0)
+    parser.add_argument("--scenario", default=str(ROOT / "bench" / "scenarios" / "s20.json"))
+    parser.add_argument("--database", default="dialcrm_bench_engine")
+    arguments = parser.parse_args(argv)
+    _prepare_django(arguments.database)
+    import dataclasses
+
+    from dialcrm.dialer.core.scenario import parse_scenario
+    from dialcrm.dialer.core.simulator import simulate
+
+    scenario = parse_scenario(json.loads(Path(arguments.scenario).read_text()))
+    shift_s = arguments.shift_minutes * 60
+    campaign_ids = _set_up(arguments.agents, arguments.campaigns, arguments.leads, scenario)
+    run = asyncio.run(_run_engine(campaign_ids, scenario, arguments.speedup, shift_s))
+    figures = _engine_figures(campaign_ids)
+    per_campaign = arguments.agents // arguments.campaigns
+    simulated = [
+        simulate(
+            dataclasses.replace(scenario, agents=per_campaign, shift_s=shift_s, login_spread_s=0.0),
+            "predictive",
+            seed=seed,
+        )
+        for seed in range(3)
+    ]
+    sim_abandon = statistics.mean(result.abandon_rate for result in simulated)
+    sim_occupancy = statistics.mean(result.occupancy for result in simulated)
+    dials = max(1, int(figures["dials"]))
+    print(
+        f"\nengine: {arguments.agents} agents, {arguments.campaigns} campaigns, {arguments.leads:,} leads, "
+        f"{arguments.shift_minutes:.0f} simulated minutes at {arguments.speedup:.0f}x ({run['wall_s']:.1f} s wall)"
+    )
+    print(f"{'dials':<40} {dials:,}")
+    print(f"{'dials per second (wall)':<40} {dials / run['wall_s']:.1f}")
+    print(f"{'CPU per dial, whole process (ms)':<40} {run['cpu_s'] / dials * 1000:.2f}")
+    print(
+        f"{'hopper fetch p50 / p99 (ms)':<40} {_percentile(run['claims'], 0.5) * 1000:.2f} / {_percentile(run['claims'], 0.99) * 1000:.2f}  (target p99 < 5)"
+    )
+    print(
+        f"{'answer-to-agent routing p50 / p99 (ms)':<40} {_percentile(run['routes'], 0.5) * 1000:.3f} / {_percentile(run['routes'], 0.99) * 1000:.3f}  (target p99 < 10)"
+    )
+    print(
+        f"{'abandon rate: engine / simulator':<40} {figures['abandon_rate']:.4f} / {sim_abandon:.4f}"
+    )
+    print(f"{'occupancy: engine / simulator':<40} {figures['occupancy']:.4f} / {sim_occupancy:.4f}")
+    print(
+        f"{'difference (points): abandon, occupancy':<40} {100 * (figures['abandon_rate'] - sim_abandon):+.2f}, {100 * (figures['occupancy'] - sim_occupancy):+.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
