@@ -572,7 +572,6 @@ class FakeAri:
         self._stalled.set()
         self._sequence = itertools.count(1)
         self._server: uvicorn.Server | None = None
-        self._server_task: asyncio.Task[None] | None = None
         self.port = 0
         self._handlers: dict[tuple[str, str], Handler] = {
             ("channels", "list"): self._list_channels,
@@ -618,12 +617,12 @@ class FakeAri:
             ws="websockets-sansio",
             timeout_graceful_shutdown=1,
         )
+        config.load()
+        # startup()/shutdown() directly: serve() would poll for its exit every 0.1 s and take
+        # over the process's signal handlers.
         self._server = uvicorn.Server(config)
-        self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._server_task.done():
-                self._server_task.result()
-            await asyncio.sleep(0.005)
+        self._server.lifespan = config.lifespan_class(config)  # what serve() sets up first
+        await self._server.startup(sockets=[sock])
 
     async def stop(self) -> None:
         self._stalled.set()
@@ -633,9 +632,19 @@ class FakeAri:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
                 await self.drop_event_streams()
-        if self._server is not None and self._server_task is not None:
-            self._server.should_exit = True
-            await self._server_task
+        if self._server is not None:
+            # uvicorn's shutdown() sleeps a fixed 0.1 s; closing by hand keeps the suite quick.
+            state = self._server.server_state
+            for listening in self._server.servers:
+                listening.close()
+            for connection in list(state.connections):
+                connection.shutdown()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1):
+                    while state.connections or state.tasks:
+                        await asyncio.sleep(0.005)
+            for task in list(state.tasks):
+                task.cancel()
 
     # --- what tests use ----------------------------------------------------------------------------
 

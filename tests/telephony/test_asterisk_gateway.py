@@ -9,6 +9,7 @@ import pytest
 
 from dialcrm.env import ConfigurationError
 from dialcrm.telephony.asterisk import AriConfig, AsteriskGateway
+from dialcrm.telephony.asterisk.config import gateway_from_settings
 from dialcrm.telephony.gateway import (
     AnsweredBy,
     CallAnswered,
@@ -578,3 +579,20 @@ def test_a_bad_trunk_template_is_reported_with_the_variable(
     monkeypatch.delenv("ASTERISK_ARI_PASSWORD")
     with pytest.raises(ConfigurationError, match="ASTERISK_ARI_PASSWORD is required"):
         AriConfig.from_env()
+
+
+async def test_the_engine_gets_the_adapter_from_the_environment_without_starting_it(
+    fake: FakeAri, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASTERISK_ARI_URL", fake.url)
+    monkeypatch.setenv("ASTERISK_ARI_USER", "dialcrm")
+    monkeypatch.setenv("ASTERISK_ARI_PASSWORD", "secret")
+    gateway = gateway_from_settings()
+    try:
+        events = Events(gateway)  # the engine's first wait for an event opens the stream
+        await gateway.originate(dial("call-1"))
+        seen = [await events.next(), await events.next()]
+    finally:
+        await gateway.close()
+
+    assert [type(event) for event in seen] == [CallProgress, CallAnswered]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import math
@@ -188,11 +189,9 @@ class AsteriskGateway(Gateway):
 
     async def start(self) -> None:
         """Open the events stream (and keep it open); fails if it cannot within the connect
-        timeout, leaving the adapter ready for another `start()`."""
-        if self._stream_task is None or self._stream_task.done():
-            self._stream_task = asyncio.create_task(
-                self._hold_stream(), name=f"ari-events-{self.config.app}"
-            )
+        timeout, leaving the adapter ready for another `start()`. Optional: the first command or
+        the first wait for an event opens the stream too."""
+        self._ensure_stream()
         try:
             async with asyncio.timeout(self.config.connect_timeout_s):
                 await self._stream_up.wait()
@@ -203,6 +202,26 @@ class AsteriskGateway(Gateway):
                 f"{self.config.events_url} within {self.config.connect_timeout_s:g} s: "
                 f"{self._last_stream_error}"
             ) from None
+
+    def _ensure_stream(self) -> None:
+        """Start holding the events stream unless it is held, closed or taken over."""
+        if self._is_closing or self.is_replaced:
+            return
+        if self._stream_task is None or self._stream_task.done():
+            self._stream_task = asyncio.create_task(
+                self._hold_stream(), name=f"ari-events-{self.config.app}"
+            )
+
+    async def _require_stream(self) -> None:
+        """Calls are placed only while their events can be followed: wait a little for the
+        stream (it may be opening), then refuse."""
+        self._ensure_stream()
+        if not self.is_connected and not self.is_replaced and not self._is_closing:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.request_timeout_s):
+                    await self._stream_up.wait()
+        if not self.is_connected:
+            raise GatewayError(self._stream_down_message())
 
     async def _hold_stream(self) -> None:
         failures = 0
@@ -522,8 +541,7 @@ class AsteriskGateway(Gateway):
             )
         if call_id in self._placed or call_id in self._calls or call_id in self._ended:
             raise CallExists(f"call {call_id} was placed already")
-        if not self.is_connected:
-            raise GatewayError(self._stream_down_message())
+        await self._require_stream()
         endpoint = self.config.endpoint_for(request.number)
         params = {
             "endpoint": endpoint,
@@ -578,8 +596,7 @@ class AsteriskGateway(Gateway):
         line = self._agents.get(agent_id)
         if line is not None and line.is_up and line.endpoint == endpoint:
             return
-        if not self.is_connected:
-            raise GatewayError(self._stream_down_message())
+        await self._require_stream()
         if line is not None:
             await self.detach_agent(agent_id)
         bridge_id = agent_bridge_id(agent_id)
@@ -676,6 +693,7 @@ class AsteriskGateway(Gateway):
         await self._hang_up_quietly(line.channel_id)
 
     async def detach_agent(self, agent_id: int) -> None:
+        self._ensure_stream()
         line = self._agents.pop(agent_id, None)
         if line is not None:
             self._agent_channels.pop(line.channel_id, None)
@@ -691,6 +709,7 @@ class AsteriskGateway(Gateway):
                 raise
 
     async def connect(self, call_id: str, agent_id: int) -> None:
+        self._ensure_stream()
         line = self._agents.get(agent_id)
         if line is None:
             raise GatewayError(
@@ -731,6 +750,7 @@ class AsteriskGateway(Gateway):
         return f"{prefix}: {error.status} {error.message}"
 
     async def hang_up(self, call_id: str, cause: EndCause = EndCause.NORMAL) -> None:
+        self._ensure_stream()
         await self._hang_up_channel(call_id, HANGUP_REASONS[cause])
 
     async def _hang_up_channel(self, channel_id: str, reason: str) -> None:
@@ -838,6 +858,7 @@ class AsteriskGateway(Gateway):
 
     async def live_calls(self) -> set[str]:
         """The customer calls Asterisk holds now (agents' lines left out)."""
+        self._ensure_stream()
         channels = await self._client.request("GET", "channels")
         ids = {str(channel["id"]) for channel in channels}
         return {
@@ -880,6 +901,7 @@ class _EventStream:
         return self
 
     async def __anext__(self) -> GatewayEvent:
+        self._gateway._ensure_stream()
         item = await self._gateway._queue.get()
         if isinstance(item, _StreamTakenOver):
             self._gateway._queue.put_nowait(item)  # every reader learns it

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dialcrm import env
+
+if TYPE_CHECKING:
+    from dialcrm.telephony.asterisk.adapter import AsteriskGateway
 
 # Placeholders the trunk template may use: the number as dialled (E.164, "+40723000000") and
 # the same without the plus ("40723000000"), for trunks that want bare digits.
@@ -115,3 +119,11 @@ class AriConfig:
             raise env.ConfigurationError(
                 f"{error}: check ASTERISK_ARI_URL and ASTERISK_TRUNK."
             ) from None
+
+
+def gateway_from_settings() -> AsteriskGateway:
+    """The adapter as the deployment configures it (ASTERISK_* variables). Its events stream
+    opens with the first command or the first wait for an event."""
+    from dialcrm.telephony.asterisk.adapter import AsteriskGateway
+
+    return AsteriskGateway(AriConfig.from_env())
