@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client, override_settings
-from tests.conftest import PASSWORD
 
 from dialcrm.core.choices import AuditAction, Role
 from dialcrm.core.models import AuditEntry, NetworkRule
 from dialcrm.core.network import forget_rules
+from tests.conftest import PASSWORD
 
 
 def _rule(network: str, location=None) -> NetworkRule:

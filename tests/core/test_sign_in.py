@@ -7,10 +7,10 @@ import time
 import pyotp
 import pytest
 from django.test import Client, override_settings
-from tests.conftest import PASSWORD, signed_in
 
 from dialcrm.core.choices import AuditAction, Role
 from dialcrm.core.models import AuditEntry, TotpDevice
+from tests.conftest import PASSWORD, signed_in
 
 
 def _sign_in(client: Client, username: str, password: str, address: str = "127.0.0.1"):

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dialcrm.core.crud import ScopedModelForm
 from dialcrm.core.choices import Role
+from dialcrm.core.crud import ScopedModelForm
 from dialcrm.org.models import Company, Location, Staff, Team
 from dialcrm.org.services import grantable_roles
 
