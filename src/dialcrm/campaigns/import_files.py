@@ -22,6 +22,8 @@ CSV, XLSX = "csv", "xlsx"
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PREVIEW_ROWS = 20
+# Legacy encodings chosen first when the detection finds them as good as any other.
+PREFERRED_ENCODINGS = ("cp1250", "iso8859_2", "cp1252", "iso8859_15", "iso8859_1")
 _SNIFF_BYTES = 256 * 1024
 _WIDTH_ROWS = 100  # a headerless file has as many columns as the widest of its first rows
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -79,11 +81,13 @@ def detect_settings(path: Path, original_name: str) -> FileSettings:
             _("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload that.")
         )
     if start.startswith(_ZIP_MAGIC):
-        if not _is_workbook(path):
-            raise ImportFileError(
-                _("This is a ZIP archive, not a spreadsheet: upload a CSV or an .xlsx file.")
-            )
-        return FileSettings(XLSX)
+        if _is_workbook(path):
+            return FileSettings(XLSX)
+        if name.endswith((".xlsx", ".xlsm")):
+            raise ImportFileError(_not_a_workbook())
+        raise ImportFileError(
+            _("This is a ZIP archive, not a spreadsheet: upload a CSV or an .xlsx file.")
+        )
     if name.endswith((".xlsx", ".xlsm")):
         raise ImportFileError(
             _(
@@ -96,6 +100,13 @@ def detect_settings(path: Path, original_name: str) -> FileSettings:
     encoding = detect_encoding(start)
     text = _decode_sample(start, encoding)
     return FileSettings(CSV, encoding=encoding, delimiter=detect_delimiter(text))
+
+
+def _not_a_workbook() -> str:
+    return _(
+        "This file is not a readable Excel workbook (.xlsx). Open it in a spreadsheet program "
+        "and save it as .xlsx or CSV."
+    )
 
 
 def _is_workbook(path: Path) -> bool:
@@ -123,11 +134,18 @@ def detect_encoding(sample: bytes) -> str:
         raise ImportFileError(
             _("This does not look like a text (CSV) file. Upload a CSV or an .xlsx file.")
         )
-    best = charset_normalizer.from_bytes(sample).best()
+    results = charset_normalizer.from_bytes(sample)
+    best = results.best()
     if best is None:
         raise ImportFileError(
             _("The text encoding of this file is not recognisable: choose it in the list.")
         )
+    # A short file fits several legacy encodings equally well: prefer those of the region the
+    # product serves over, say, a Baltic code page that reads Romanian letters as others.
+    for preferred in PREFERRED_ENCODINGS:
+        for result in results:
+            if result.encoding == preferred and result.chaos <= best.chaos + 0.01:
+                return preferred
     return best.encoding
 
 
@@ -257,12 +275,7 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors for a damaged workbook
-        raise ImportFileError(
-            _(
-                "This file is not a readable Excel workbook (.xlsx). Open it in a spreadsheet "
-                "program and save it as .xlsx or CSV."
-            )
-        ) from None
+        raise ImportFileError(_not_a_workbook()) from None
     try:
         if not workbook.worksheets:
             raise ImportFileError(_("The workbook has no sheet."))

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,16 +48,16 @@ def max_upload_bytes() -> int:
 
 
 def too_big_message(size: int | None = None) -> str:
-    limit = max_upload_bytes() / (1024 * 1024)
+    limit = filesizeformat(max_upload_bytes())
     if size is None:
         return _(
-            "The file is larger than %(limit).0f MB, the largest accepted. Split it into "
-            "smaller files, or ask your administrator to raise IMPORT_MAX_BYTES."
+            "The file is larger than %(limit)s, the largest accepted. Split it into smaller "
+            "files, or ask your administrator to raise IMPORT_MAX_BYTES."
         ) % {"limit": limit}
     return _(
-        "The file is %(size).1f MB; the largest accepted is %(limit).0f MB. Split it into "
-        "smaller files, or ask your administrator to raise IMPORT_MAX_BYTES."
-    ) % {"size": size / (1024 * 1024), "limit": limit}
+        "The file is %(size)s; the largest accepted is %(limit)s. Split it into smaller files, "
+        "or ask your administrator to raise IMPORT_MAX_BYTES."
+    ) % {"size": filesizeformat(size), "limit": limit}
 
 
 def store_upload(source: File | Path, original_name: str) -> tuple[Path, int]:

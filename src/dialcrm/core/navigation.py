@@ -35,6 +35,7 @@ ITEMS = (
     NavItem(_("Clients"), "campaigns:client_list", "campaigns.Client", _("Campaigns")),
     NavItem(_("Call lists"), "campaigns:calllist_list", "campaigns.CallList", _("Campaigns")),
     NavItem(_("Campaigns"), "campaigns:campaign_list", "campaigns.Campaign", _("Campaigns")),
+    NavItem(_("Do-not-call lists"), "campaigns:dnc_list", "campaigns.DncList", _("Campaigns")),
     NavItem(_("Allowed networks"), "core:network_list", "core.NetworkRule", _("Administration")),
     NavItem(_("API tokens"), "core:token_list", "core.ApiToken", _("Administration")),
     NavItem(_("Audit log"), "core:audit_log", "core.AuditEntry", _("Administration")),
