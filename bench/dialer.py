@@ -19,10 +19,12 @@ import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dialcrm.dialer.core.pacing import STRATEGY_NAMES, PacingStrategy, make_strategy
+from dialcrm.dialer.core.predictive import Predictive
 from dialcrm.dialer.core.scenario import Scenario, parse_scenario
 from dialcrm.dialer.core.simulator import LeadOrder, SimulationResult, simulate
 from dialcrm.dialer.core.snapshot import PacingSnapshot
@@ -107,15 +109,11 @@ def speed_section() -> None:
     medians: dict[str, float] = {}
     for name in STRATEGY_NAMES:
         strategy = make_strategy(name, day_end_s=scenario.shift_s)
-        for snapshot in snapshots:  # warm up: tables built, caches filled
-            strategy.calls_to_place(snapshot)
-        timings: list[int] = []
-        for _ in range(5):
-            for snapshot in snapshots:
-                started = time.perf_counter_ns()
-                strategy.calls_to_place(snapshot)
-                timings.append(time.perf_counter_ns() - started)
-        medians[name] = statistics.median(timings) / 1000.0
+        medians[name] = _median_decision_us(strategy.calls_to_place, snapshots)
+    ring_time_manager = Predictive()
+    medians["predictive, decide() with releases"] = _median_decision_us(
+        ring_time_manager.decide, snapshots
+    )
     baseline = medians["progressive"]
     print()
     print("| strategy | median µs | x progressive |")
@@ -125,6 +123,20 @@ def speed_section() -> None:
     print()
     print("(target: predictive median < 100 µs)")
     print()
+
+
+def _median_decision_us(
+    decide: Callable[[PacingSnapshot], object], snapshots: list[PacingSnapshot]
+) -> float:
+    for snapshot in snapshots:  # warm up: tables built, caches filled
+        decide(snapshot)
+    timings: list[int] = []
+    for _ in range(5):
+        for snapshot in snapshots:
+            started = time.perf_counter_ns()
+            decide(snapshot)
+            timings.append(time.perf_counter_ns() - started)
+    return statistics.median(timings) / 1000.0
 
 
 # -- 2. pacing table ----------------------------------------------------------------------------
@@ -170,7 +182,7 @@ def pacing_section(outcomes: list[Outcome], seeds: int) -> dict[tuple[str, str],
 
 
 def equal_rate_jobs(means: dict[tuple[str, str], float], seeds: int) -> list[Job]:
-    jobs = []
+    jobs: list[Job] = []
     for scenario_name in PACING_SCENARIOS:
         cap = load_scenario(scenario_name).abandon_cap
         for peer in PEERS:
