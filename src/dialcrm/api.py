@@ -7,6 +7,7 @@ from dialcrm.catalog.api import router as catalog_router
 from dialcrm.core.api import AUTH, install_error_handlers
 from dialcrm.core.api import router as core_router
 from dialcrm.org.api import router as org_router
+from dialcrm.telephony.api import router as telephony_router
 
 api = NinjaAPI(
     title="dialcrm API",
@@ -21,3 +22,4 @@ api.add_router("/admin", core_router)
 api.add_router("/org", org_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("/telephony", telephony_router)

@@ -194,6 +194,14 @@ TELEPHONY = env.choice(
 # The demo runs the engine and simulated agents inside the web process.
 DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
 
+# TURN for the agents' browser softphones (coturn with use-auth-secret, deploy/coturn/): the
+# addresses handed to browsers (e.g. turn:turn.example.com:3478?transport=udp,
+# turns:turn.example.com:5349?transport=tcp), coturn's static-auth-secret, and how long the
+# credentials dialcrm issues stay valid.
+TURN_URLS = env.string_list("TURN_URLS", default=[])
+TURN_SECRET = env.string("TURN_SECRET", default="")
+TURN_TTL_S = env.integer("TURN_TTL_S", default=12 * 3600, minimum=60)
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {
