@@ -70,23 +70,25 @@ def test_a_lower_cap_never_means_more_calls(learned_model: LearnedModel) -> None
     assert counts[0] < counts[2]
 
 
-def test_an_hour_over_its_budget_falls_back_to_progressive(learned_model: LearnedModel) -> None:
-    given_snapshot = snapshot(
-        ready_agents=3,
-        talking_elapsed_s=BUSY,
-        human_answers_total=400,
-        abandoned_total=6,
-        human_answers_this_hour=100,
-        abandoned_this_hour=6,
-        seconds_into_hour=1800.0,
-        model=learned_model,
-    )
-    strategy = Predictive()
+def test_an_hour_over_its_budget_keeps_a_tenth_of_the_risk(learned_model: LearnedModel) -> None:
+    def hour_with(abandoned: int) -> PacingSnapshot:
+        return snapshot(
+            ready_agents=3,
+            talking_elapsed_s=BUSY,
+            human_answers_total=400,
+            abandoned_total=6,
+            human_answers_this_hour=100,
+            abandoned_this_hour=abandoned,
+            seconds_into_hour=1800.0,
+            model=learned_model,
+        )
 
-    calls = strategy.calls_to_place(given_snapshot)
+    calm, spent = Predictive(), Predictive()
+    calm_calls = calm.calls_to_place(hour_with(0))
+    spent_calls = spent.calls_to_place(hour_with(6))
 
-    assert strategy.allowed_risk == 0.0
-    assert calls == progressive_calls(given_snapshot) == 3
+    assert spent.allowed_risk == pytest.approx(0.1 * calm.allowed_risk)
+    assert progressive_calls(hour_with(6)) <= spent_calls < calm_calls
 
 
 def test_abandons_lower_the_risk_and_connected_calls_raise_it(

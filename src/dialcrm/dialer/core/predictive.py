@@ -54,6 +54,8 @@ class PredictiveSettings:
     brings, the wider the rate wanders, and the further under the cap the target goes."""
     confidence_z: float = 1.0
     hour_confidence_z: float = 0.5
+    spent_hour_share_of_target: float = 0.1
+    """Once the clock hour's budget is spent, keep this share of the target (0: progressive)."""
     hour_floor_share_of_cap: float = 0.5
     """Each clock hour aims at least this share of the cap (small teams cannot hold an hour)."""
     feedback_gain: float = 0.2
@@ -284,7 +286,8 @@ class Predictive:
                     hour_target * (snapshot.human_answers_this_hour + rest_of_hour)
                     - snapshot.abandoned_this_hour
                 ) / rest_of_hour
-                target = min(target, hour_allows)
+                floor = settings.spent_hour_share_of_target * target
+                target = min(target, max(floor, hour_allows))
         target = max(0.0, target)
         self._target = target
         return min(0.5, target * math.exp(self.log_gain))
