@@ -21,12 +21,18 @@ Model (all learned from observable events, see `learning.LearnedModel`):
   (with a continuity correction) gives the marginal risk. Calls for ready agents with nothing
   coming to them are always placed (progressive is the floor: it cannot abandon).
 
-Feedback: the allowed risk is target x exp(g). The target is `target_share_of_cap` of the cap,
-lowered when the campaign window has no slack left (spread over the next half hour) and when
-this clock hour's own budget runs low. g is a stochastic-approximation step on every observed
-live answer: +gain x target, and -gain on every abandon, so the measured rate settles on the
-target whatever the model's bias. Cold: no handle times -> nobody is predicted to free; live
-rate prior 1.0 -> ringing calls count as coming to an agent: it starts as progressive.
+Feedback: the allowed risk is target x exp(g). The target sits `confidence_z` Poisson
+deviations under the cap for a shift's worth of live answers (further under for small teams, at
+most `target_share_of_cap` of it), lowered when the campaign window has no slack left (spread
+over the next half hour) and when this clock hour's own budget runs low (once it is spent, a
+tenth is kept). g is a stochastic-approximation step on every observed live answer:
++gain x target, and -gain on every abandon, so the measured rate settles on the target whatever
+the model's bias. Cold: no handle times -> nobody is predicted to free; live rate prior 1.0 ->
+ringing calls count as coming to an agent: it starts as progressive.
+
+Ring-time management (`decide`): a call that has rung the legal minimum (15 s) and would now
+likely bring a person to no agent is hung up, most likely-to-answer first, while keeping it
+risks more than `release_risk_multiple` x the allowed risk. `calls_to_place` never releases.
 
 Cost: per decision a few table look-ups per busy agent and per ringing call (sums over `map`),
 and a handful of `erfc` calls; tables are rebuilt only when the learned model changes.

@@ -800,14 +800,11 @@ class CallCenterSimulation:
         assert isinstance(agent, _Agent)
         agent.state = _State.READY
         agent.since = now
-        self._logged_in_since(agent, now)
+        self._logged_in_s -= now  # _log_out adds the logout time
         self._schedule(agent.shift_ends_at, _Event.SHIFT_ENDS, agent)
         self._schedule_next_pause(agent, now)
         self._become_ready(agent, now)
         self._decide(now)
-
-    def _logged_in_since(self, agent: _Agent, now: float) -> None:
-        self._logged_in_s -= now
 
     def _on_shift_ends(self, now: float, subject: object) -> None:
         agent = subject
