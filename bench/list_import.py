@@ -89,7 +89,9 @@ def generate_list(path: Path, rows: int, seed: int = 1) -> list[str]:
                 phone = (
                     generator.choice(INVALID) if generator.random() < 0.02 else _mobile(generator)
                 )
-            second = generator.choice(INVALID) if generator.random() < 0.02 else _landline(generator)
+            second = (
+                generator.choice(INVALID) if generator.random() < 0.02 else _landline(generator)
+            )
             if len(recent) < 10_000:
                 recent.append(phone)
             else:
@@ -160,7 +162,9 @@ def baseline_copy(path: Path) -> float:
         )
     started = time.perf_counter()
     with (
-        transaction.atomic(), connection.cursor() as cursor, path.open("rb") as handle,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        path.open("rb") as handle,
         cursor.cursor.copy(
             "COPY bench_raw_rows FROM STDIN (FORMAT csv, HEADER true, DELIMITER ';')"
         ) as copy,
