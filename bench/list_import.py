@@ -21,6 +21,7 @@ The database is emptied of leads and do-not-call numbers at the start: use one f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -130,10 +131,8 @@ def generate_dnc(path: Path, rows: int, on_list: list[str], seed: int = 2) -> No
 
 def _reset_peak_memory() -> None:
     """Start measuring peak memory afresh (Linux: clear_refs resets VmHWM)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def _peak_memory_mb() -> float:
