@@ -378,6 +378,10 @@ class AsteriskGateway(Gateway):
             if not line.answered.done():
                 line.answered.set_result(None)
             return
+        kind = str(args[0]) if args else ""
+        if kind not in (ARG_DIAL, ARG_AMD):
+            log.warning("channel %s entered the application with %r: not ours", channel_id, args)
+            return
         call = self._call_for_event(channel_id)
         if call is not None:
             call.is_answered = True
@@ -390,6 +394,8 @@ class AsteriskGateway(Gateway):
             if status == AMD_HANGUP:
                 return  # the customer hung up during detection; ChannelDestroyed follows
             self._report_answer(call, AMD_VERDICTS.get(status, AnsweredBy.UNSURE))
+        elif kind != ARG_DIAL:
+            log.warning("channel %s entered the application with %r: not ours", call.call_id, args)
         elif self.config.amd_context is None:
             self._report_answer(call, AnsweredBy.UNSURE)
         elif not call.is_sent_to_amd:
