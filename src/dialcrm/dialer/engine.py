@@ -72,9 +72,21 @@ class AgentCommand:
     note: str = ""
     endpoint: str = ""
     go_ready: bool = True  # after a disposition
+    number: str = ""  # manual mode: the number to dial
 
 
-COMMANDS = {"login", "ready", "pause", "hang_up", "disposition", "logout"}
+COMMANDS = {
+    "login",
+    "ready",
+    "pause",
+    "hang_up",
+    "disposition",
+    "logout",
+    "preview_next",
+    "dial",
+    "skip",
+}
+AGENT_DIALED_MODES = {"preview", "manual"}
 
 
 @dataclass
@@ -89,6 +101,7 @@ class AgentSession:
     wrap_started_s: float | None = None
     pause_after_call: str | None = None
     logout_after_call: bool = False
+    previewed: store.HopperLead | None = None
 
 
 @dataclass
@@ -101,6 +114,7 @@ class LiveCall:
     agent_id: int | None = None
     phase: str = "dialing"  # dialing | ringing | waiting | connected | machine | ending
     deadline_s: float | None = None
+    reserved_for: int | None = None  # preview and manual calls belong to the agent who dials
 
 
 Listener = Callable[[dict[str, Any]], None]
@@ -259,10 +273,12 @@ class CampaignRunner:
         if not self.hopper and not self.calls and self.is_dialing and not claimed:
             self.stop_reason = "list exhausted"
 
-    def dial(self, lead: store.HopperLead, now_s: float) -> None:
+    def dial(self, lead: store.HopperLead, now_s: float, reserved_for: int | None = None) -> str:
         call_id = str(uuid.uuid4())
         created = self.engine.write(store.create_attempt, self.settings, lead, call_id, now_s)
-        call = LiveCall(call_id=call_id, lead=lead, dialed_s=now_s, created=created)
+        call = LiveCall(
+            call_id=call_id, lead=lead, dialed_s=now_s, created=created, reserved_for=reserved_for
+        )
         self.calls[call_id] = call
         self.engine.calls[call_id] = self
         self.dials += 1
@@ -277,6 +293,7 @@ class CampaignRunner:
             },
         )
         self.engine.spawn(self._originate(call, request))
+        return call_id
 
     async def _originate(self, call: LiveCall, request: Originate) -> None:
         await asyncio.wrap_future(call.created)  # the record exists before the call does
@@ -316,6 +333,10 @@ class CampaignRunner:
         )
         self._learn_lead(call, now_s, live=is_live)
         self.engine.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
+        reserved = self.agents.get(call.reserved_for) if call.reserved_for is not None else None
+        if reserved is not None:
+            self._connect(call, reserved, now_s)  # the agent's own call: they hear whoever answers
+            return
         if not is_live:
             self._machine(call, now_s)
             return
@@ -438,7 +459,9 @@ class CampaignRunner:
         if call is None:
             return
         settings, write = self.settings, self.engine.write
-        if call.phase in ("dialing", "ringing"):
+        if call.phase in ("dialing", "ringing") and call.reserved_for is not None:
+            self._own_call_unanswered(call, event, now_s)
+        elif call.phase in ("dialing", "ringing"):
             outcome = {
                 EndCause.BUSY: CallOutcome.BUSY,
                 EndCause.NO_ANSWER: CallOutcome.NO_ANSWER,
@@ -494,6 +517,152 @@ class CampaignRunner:
                 call.agent_id,
                 {"type": "call.ended", "call_id": call.call_id, "cause": event.cause.value},
             )
+
+    def _own_call_unanswered(self, call: LiveCall, event: CallEnded, now_s: float) -> None:
+        outcome = {EndCause.BUSY: CallOutcome.BUSY, EndCause.NO_ANSWER: CallOutcome.NO_ANSWER}.get(
+            event.cause, CallOutcome.FAILED
+        )
+        self.engine.write(
+            store.finish_attempt,
+            self.settings,
+            call.call_id,
+            outcome,
+            event.at,
+            cause=event.cause.value,
+            cause_code=event.cause_code,
+        )
+        agent = self.agents.get(call.reserved_for or 0)
+        if agent is None:
+            return
+        agent.call_id = None
+        self.engine.publish_agent(
+            agent.agent_id,
+            {"type": "call.ended", "call_id": call.call_id, "cause": event.cause.value},
+        )
+        if agent.logout_after_call:
+            self.engine.remove_agent(self, agent, now_s)
+        elif agent.pause_after_call is not None:
+            agent.pause_reason, agent.pause_after_call = agent.pause_after_call, None
+            self.engine.set_state(self, agent, AgentState.PAUSED, now_s)
+        else:
+            self.engine.set_state(self, agent, AgentState.READY, now_s)
+
+    # --- preview and manual modes ------------------------------------------------------------------
+
+    def preview_next(self, agent: AgentSession, now_s: float) -> str | None:
+        if self.settings.dial_mode not in AGENT_DIALED_MODES:
+            return "this campaign dials by itself: preview is for preview and manual campaigns"
+        if agent.state != AgentState.READY or agent.previewed is not None:
+            return "be ready, without a lead on screen, to preview the next one"
+        self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
+        claim = self.engine.claim(store.claim_leads, self.settings, 1, now_s)
+        claim.add_done_callback(
+            lambda done: self.engine.post(
+                ("previewed", self.settings.campaign_id, agent.agent_id, done)
+            )
+        )
+        return None
+
+    def take_preview(
+        self, agent_id: int, claim: Future[list[store.HopperLead]], now_s: float
+    ) -> None:
+        leads = [] if claim.exception() else claim.result()
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.state != AgentState.RESERVED:
+            if leads:
+                self.engine.claim(store.release_leads, leads)
+            return
+        if not leads:
+            self.engine.set_state(self, agent, AgentState.READY, now_s)
+            self.engine.publish_agent(
+                agent_id,
+                {
+                    "type": "command.refused",
+                    "command": "preview_next",
+                    "reason": "no lead may be called now",
+                },
+            )
+            return
+        agent.previewed = leads[0]
+        self.engine.publish_agent(
+            agent_id,
+            {
+                "type": "lead.previewed",
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": leads[0].lead_id,
+                "number": leads[0].number,
+            },
+        )
+
+    def dial_for(self, agent: AgentSession, command: AgentCommand, now_s: float) -> str | None:
+        if self.settings.dial_mode not in AGENT_DIALED_MODES:
+            return "this campaign dials by itself"
+        if agent.call_id is not None:
+            return "you are on a call already"
+        if command.number:
+            if self.settings.dial_mode != "manual":
+                return "dialing any number is for manual campaigns"
+            if (
+                agent.state not in (AgentState.READY, AgentState.RESERVED)
+                or agent.previewed is not None
+            ):
+                return "be ready to dial"
+            self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
+            lookup = self.engine.claim(store.manual_lead, self.settings, command.number, now_s)
+            lookup.add_done_callback(
+                lambda done: self.engine.post(
+                    ("manual", self.settings.campaign_id, agent.agent_id, done)
+                )
+            )
+            return None
+        if agent.previewed is None:
+            return "preview a lead first"
+        lead, agent.previewed = agent.previewed, None
+        self._dial_own(agent, lead, now_s)
+        return None
+
+    def take_manual(self, agent_id: int, lookup: Future[store.HopperLead], now_s: float) -> None:
+        agent = self.agents.get(agent_id)
+        error = lookup.exception()
+        if agent is None:
+            if error is None:
+                self.engine.claim(store.release_leads, [lookup.result()])
+            return
+        if error is not None:
+            reason = (
+                str(error)
+                if isinstance(error, store.DialRefused)
+                else "the number could not be dialled"
+            )
+            self.engine.set_state(self, agent, AgentState.READY, now_s)
+            self.engine.publish_agent(
+                agent_id, {"type": "command.refused", "command": "dial", "reason": reason}
+            )
+            return
+        self._dial_own(agent, lookup.result(), now_s)
+
+    def _dial_own(self, agent: AgentSession, lead: store.HopperLead, now_s: float) -> None:
+        call_id = self.dial(lead, now_s, reserved_for=agent.agent_id)
+        agent.call_id = call_id
+        self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
+        self.engine.publish_agent(
+            agent.agent_id,
+            {
+                "type": "call.dialing",
+                "call_id": call_id,
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": lead.lead_id,
+                "number": lead.number,
+            },
+        )
+
+    def skip(self, agent: AgentSession, now_s: float) -> str | None:
+        if agent.previewed is None:
+            return "no lead to skip"
+        self.engine.claim(store.release_leads, [agent.previewed])
+        agent.previewed = None
+        self.engine.set_state(self, agent, AgentState.READY, now_s)
+        return None
 
     # --- agents ------------------------------------------------------------------------------------
 
@@ -703,6 +872,14 @@ class Engine:
                     runner.decide(now_s)
                 elif not future.exception():
                     self.claim(store.release_leads, future.result())
+            elif item[0] in ("previewed", "manual"):
+                runner = self.runners.get(item[1])
+                if runner is None:
+                    return
+                if item[0] == "previewed":
+                    runner.take_preview(item[2], item[3], now_s)
+                else:
+                    runner.take_manual(item[2], item[3], now_s)
             elif item[0] == "originate_failed":
                 runner = self.calls.get(item[1])
                 if runner is not None:
@@ -818,25 +995,35 @@ class Engine:
         self, runner: CampaignRunner, agent: AgentSession, command: AgentCommand, now_s: float
     ) -> str | None:
         kind = command.kind
+        if kind in ("ready", "pause", "logout") and agent.previewed is not None:
+            runner.skip(agent, now_s)  # leaving a previewed lead gives it back
         if kind == "ready":
-            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
                 return "finish the call and set its status first"
             agent.pause_reason = ""
             self.set_state(runner, agent, AgentState.READY, now_s)
         elif kind == "pause":
-            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
                 agent.pause_after_call = command.reason or "other"
             else:
                 agent.pause_reason = command.reason or "other"
                 self.set_state(runner, agent, AgentState.PAUSED, now_s)
         elif kind == "hang_up":
-            if agent.state != AgentState.ON_CALL or agent.call_id is None:
+            if agent.call_id is None or agent.state not in (AgentState.ON_CALL, AgentState.RESERVED):
                 return "you are not on a call"
-            self.spawn(self.gateway.hang_up(agent.call_id))
+            # Hanging up one's own call while it rings is a no-answer, not a failure.
+            cause = EndCause.NORMAL if agent.state == AgentState.ON_CALL else EndCause.NO_ANSWER
+            self.spawn(self.gateway.hang_up(agent.call_id, cause))
         elif kind == "disposition":
             return runner.disposition(agent, command, now_s)
+        elif kind == "preview_next":
+            return runner.preview_next(agent, now_s)
+        elif kind == "dial":
+            return runner.dial_for(agent, command, now_s)
+        elif kind == "skip":
+            return runner.skip(agent, now_s)
         elif kind == "logout":
-            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
                 agent.logout_after_call = True
             else:
                 self.remove_agent(runner, agent, now_s)
@@ -958,5 +1145,5 @@ def _close_connection() -> None:
 
 def _log_failure(future: Future[Any]) -> None:
     error = future.exception()
-    if error is not None:
+    if error is not None and not isinstance(error, store.DialRefused):
         logger.error("dialer database write failed", exc_info=error)

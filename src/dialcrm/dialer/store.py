@@ -579,3 +579,83 @@ def cancel_attempt(call_id: str) -> None:
         if lead.state == LeadState.IN_CALL:
             lead.state = LeadState.RETRY if lead.attempts else LeadState.NEW
             lead.save(update_fields=["state"])
+
+
+class DialRefused(Exception):
+    """A number an agent asked to dial may not be dialled; the message says why."""
+
+
+def manual_lead(settings: CampaignSettings, raw_number: str, now_s: float) -> HopperLead:
+    """The lead to record an agent's manual call against: the campaign's lead with this number,
+    or a new one on the campaign's list of manual calls. The same rules hold as for the
+    dialer's own calls: a valid number, not on a do-not-call list, within calling hours."""
+    import phonenumbers
+    from phonenumbers import timezone as number_zones
+
+    from dialcrm.campaigns.models import CallList, CampaignList
+
+    campaign = Campaign.objects.select_related("client").get(pk=settings.campaign_id)
+    country = (
+        CallList.objects.filter(pk__in=list(settings.list_priorities))
+        .values_list("default_country", flat=True)
+        .first()
+        or "RO"
+    )
+    try:
+        parsed = phonenumbers.parse(raw_number, country)
+    except phonenumbers.NumberParseException:
+        raise DialRefused(f"'{raw_number}' is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise DialRefused(f"'{raw_number}' is not a valid number for {country}")
+    number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    zones = [zone for zone in number_zones.time_zones_for_number(parsed) if "/" in zone]
+    zone = zones[0] if zones else "UTC"
+    if dnc.is_blocked(settings.company_id, [number], settings.dnc_list_ids or None):
+        raise DialRefused(f"{number} is on a do-not-call list")
+    local = local_time(now_s, zone)
+    if local.weekday() not in settings.calling_days or not (
+        settings.rules.calling_start <= local.time() < settings.rules.calling_end
+    ):
+        raise DialRefused(
+            f"it is {local:%H:%M} for {number} ({zone}): outside the campaign's calling hours"
+        )
+    with transaction.atomic():
+        phone = (
+            Phone.objects.select_related("lead")
+            .filter(number=number, lead__call_list__campaign_links__campaign=campaign)
+            .first()
+        )
+        if phone is None:
+            manual_list, _ = CallList.objects.get_or_create(
+                client=campaign.client, name=f"Manual calls · {campaign.name}"[:200]
+            )
+            CampaignList.objects.get_or_create(
+                campaign=campaign,
+                call_list=manual_list,
+                defaults={"priority": 99, "is_active": False},
+            )
+            lead = Lead.objects.create(call_list=manual_list, state=LeadState.IN_CALL)
+            phone = Phone.objects.create(
+                lead=lead,
+                number=number,
+                country=phonenumbers.region_code_for_number(parsed) or "",
+                time_zone=zone,
+            )
+        else:
+            lead = phone.lead
+            if lead.state == LeadState.IN_CALL:
+                raise DialRefused(f"{number} is in a call already")
+            lead.state = LeadState.IN_CALL
+            lead.save(update_fields=["state"])
+    return HopperLead(
+        lead_id=lead.pk,
+        phone_id=phone.pk,
+        number=number,
+        time_zone=zone,
+        list_id=lead.call_list_id,
+        region=lead.region,
+        attempts=lead.attempts,
+        last_outcome=phone.last_outcome,
+        is_callback=False,
+        due_at_s=now_s,
+    )
