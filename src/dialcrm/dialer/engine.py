@@ -759,6 +759,8 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
         self.sync_every_s = SYNC_EVERY_S
+        self.engine_key = uuid.uuid4().int & 0x7FFFFFFF
+        self._registered = False
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -933,11 +935,23 @@ class Engine:
                 runner.on_ended(CallEnded(call_id, now_s, EndCause.FAILED), now_s)
 
     async def sync_campaigns(self) -> None:
-        """Take over running campaigns nobody owns; follow pauses and stops of our own."""
+        """Take running campaigns nobody owns, up to this engine's share when several engines
+        run; give up any whose ownership was lost; follow pauses and stops of our own."""
+        if not self._registered:
+            await self.read(store.register_engine, self.engine_key)
+            self._registered = True
         running = set(await self.read(store.running_campaign_ids))
         if self.only_campaigns is not None:
             running &= self.only_campaigns
+        held, engines = await self.read(store.ownership)
+        if held is not None:
+            for campaign_id in [pk for pk in self.runners if pk not in held]:
+                if not await self.read(store.try_own, campaign_id):
+                    self.drop(campaign_id)  # another engine has it now: never two owners
+        share = -(-len(running) // engines)  # a fair share, rounded up
         for campaign_id in sorted(running - set(self.runners)):
+            if len(self.runners) >= share:
+                break
             if await self.read(store.try_own, campaign_id):
                 await self.take(campaign_id)
         states = await self.read(store.campaign_states, list(self.runners))
@@ -950,6 +964,16 @@ class Engine:
             elif is_running and not runner.is_dialing:
                 runner.settings = await self.read(store.load_campaign, campaign_id)
                 runner.is_dialing = True
+
+    def drop(self, campaign_id: int) -> None:
+        """Stop running a campaign whose ownership this engine lost (its database connection
+        was cut): its calls are the new owner's to reconcile."""
+        runner = self.runners.pop(campaign_id)
+        logger.warning("engine lost campaign %s to another engine", campaign_id)
+        for call_id in list(runner.calls):
+            self.calls.pop(call_id, None)
+        for agent_id in list(runner.agents):
+            self.agent_campaign.pop(agent_id, None)
 
     async def take(self, campaign_id: int) -> None:
         settings = await self.read(store.load_campaign, campaign_id)
@@ -1009,7 +1033,10 @@ class Engine:
                 agent.pause_reason = command.reason or "other"
                 self.set_state(runner, agent, AgentState.PAUSED, now_s)
         elif kind == "hang_up":
-            if agent.call_id is None or agent.state not in (AgentState.ON_CALL, AgentState.RESERVED):
+            if agent.call_id is None or agent.state not in (
+                AgentState.ON_CALL,
+                AgentState.RESERVED,
+            ):
                 return "you are not on a call"
             # Hanging up one's own call while it rings is a no-answer, not a failure.
             cause = EndCause.NORMAL if agent.state == AgentState.ON_CALL else EndCause.NO_ANSWER
@@ -1122,9 +1149,16 @@ def _submit(
     executor: ThreadPoolExecutor, function: Callable[..., T], *args: Any, **kwargs: Any
 ) -> Future[T]:
     def run() -> T:
-        from django.db import close_old_connections
+        from django.db import connection
 
-        close_old_connections()
+        # The connection lives as long as the engine: it holds the campaigns' locks. It is
+        # replaced only when broken (the locks are then checked again at the next sync).
+        if (
+            connection.connection is not None
+            and connection.errors_occurred
+            and not connection.is_usable()
+        ):
+            connection.close()
         return function(*args, **kwargs)
 
     future = executor.submit(run)

@@ -164,6 +164,34 @@ def release(campaign_id: int) -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, campaign_id])
 
 
+_ENGINE_NAMESPACE = _LOCK_NAMESPACE + 1
+
+
+def register_engine(engine_key: int) -> None:
+    """Say this engine is alive (a lock held as long as its connection), so that engines can
+    count each other and split the campaigns."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_ENGINE_NAMESPACE, engine_key])
+
+
+def ownership() -> tuple[set[int] | None, int]:
+    """The campaigns this engine's connection holds (None: the database has no locks, one
+    engine owns all), and how many engines are alive."""
+    if connection.vendor != "postgresql":
+        return None, 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT classid::int, objid::int, pid = pg_backend_pid() FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND classid IN (%s, %s)",
+            [_LOCK_NAMESPACE, _ENGINE_NAMESPACE],
+        )
+        rows = cursor.fetchall()
+    mine = {objid for classid, objid, is_mine in rows if classid == _LOCK_NAMESPACE and is_mine}
+    engines = sum(1 for classid, _objid, _mine in rows if classid == _ENGINE_NAMESPACE)
+    return mine, max(1, engines)
+
+
 # --- the hopper ----------------------------------------------------------------------------------
 
 
