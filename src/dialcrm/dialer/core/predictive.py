@@ -49,6 +49,7 @@ from dialcrm.dialer.core.snapshot import PacingSnapshot
 
 _SQRT2 = math.sqrt(2.0)
 _TAIL_SAMPLES = 5
+_FLOOR_MINIMUM_HOUR_BUDGET = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,8 @@ class PredictiveSettings:
     confidence_z: float = 1.0
     hour_confidence_z: float = 0.5
     spent_hour_share_of_target: float = 0.1
-    """Once the clock hour's budget is spent, keep this share of the target (0: progressive)."""
+    """Once the clock hour's budget is spent, keep this share of the target (0: progressive);
+    only for teams whose hourly budget is at least five abandons."""
     hour_floor_share_of_cap: float = 0.5
     """Each clock hour aims at least this share of the cap (small teams cannot hold an hour)."""
     feedback_gain: float = 0.2
@@ -292,7 +294,13 @@ class Predictive:
                     hour_target * (snapshot.human_answers_this_hour + rest_of_hour)
                     - snapshot.abandoned_this_hour
                 ) / rest_of_hour
-                floor = settings.spent_hour_share_of_target * target
+                # A team that may drop only a call or two an hour cannot afford the floor.
+                hour_budget = hour_target * answers_per_s * 3600.0
+                floor = (
+                    settings.spent_hour_share_of_target * target
+                    if hour_budget >= _FLOOR_MINIMUM_HOUR_BUDGET
+                    else 0.0
+                )
                 target = min(target, max(floor, hour_allows))
         target = max(0.0, target)
         self._target = target
