@@ -227,3 +227,24 @@ def test_a_decision_releases_distinct_old_calls_and_fills_only_freed_lines(
     assert len(set(decision.release)) == len(decision.release)
     assert all(age >= given_snapshot.minimum_ring_s for age in ages)
     assert 0 <= decision.calls_to_place <= given_snapshot.free_lines + len(decision.release)
+
+
+def test_a_small_team_over_its_hour_budget_falls_back_to_progressive(
+    learned_model: LearnedModel,
+) -> None:
+    given_snapshot = snapshot(
+        ready_agents=2,
+        talking_elapsed_s=(60.0,),
+        human_answers_total=200,
+        abandoned_total=3,
+        human_answers_this_hour=40,
+        abandoned_this_hour=3,
+        seconds_into_hour=1800.0,
+        model=learned_model,
+    )
+    strategy = Predictive()
+
+    calls = strategy.calls_to_place(given_snapshot)
+
+    assert strategy.allowed_risk == 0.0
+    assert calls == progressive_calls(given_snapshot) == 2
