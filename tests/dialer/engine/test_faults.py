@@ -86,7 +86,9 @@ def test_an_engine_killed_mid_shift_loses_nothing_and_dials_nothing_twice(org, r
     connection.close()
     crashed = _invariants(running.campaign)
     second = _start_engine_process()
-    time.sleep(8)
+    deadline = time.monotonic() + 60
+    while CallAttempt.objects.count() < crashed["attempts"] + 10 and time.monotonic() < deadline:
+        time.sleep(0.5)
     second.send_signal(signal.SIGTERM)
     _out, errors = second.communicate(timeout=30)
     connection.close()
