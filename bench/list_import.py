@@ -58,8 +58,23 @@ def _prepare_django(database: str, processes: int) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _mobile(generator: random.Random) -> str:
-    digits = f"7{generator.randint(2, 7)}{generator.randrange(10**7):07d}"
+MOBILES = 60_000_000  # 072x...077x: every one a valid Romanian mobile number
+LANDLINE_AREAS = ("21", "23", "24", "25", "26", "31", "33", "34", "35", "36")
+
+
+def _spread(index: int, space: int, salt: int) -> int:
+    """A different number in [0, space) for each index (a permutation), so that numbers repeat
+    only where the benchmark means them to."""
+    return (index * 7_654_321 + salt) % space
+
+
+def _mobile_digits(index: int) -> str:
+    spread = _spread(index, MOBILES, 12_345)
+    return f"7{2 + spread // 10**7}{spread % 10**7:07d}"
+
+
+def _mobile(index: int, generator: random.Random) -> str:
+    digits = _mobile_digits(index)
     form = generator.random()
     if form < 0.5:
         return f"0{digits[:3]} {digits[3:6]} {digits[6:]}"
@@ -68,14 +83,15 @@ def _mobile(generator: random.Random) -> str:
     return f"+40 {digits}"
 
 
-def _landline(generator: random.Random) -> str:
-    return f"021 {generator.randrange(10**7):07d}"
+def _landline(index: int) -> str:
+    spread = _spread(index, 10 * 10**7, 999)
+    return f"0{LANDLINE_AREAS[spread // 10**7]} {spread % 10**7:07d}"
 
 
 def generate_list(path: Path, rows: int, seed: int = 1) -> list[str]:
-    """Write the list CSV; return a sample of its valid mobile numbers (for the DNC file)."""
+    """Write the list CSV; return 1% of its mobile numbers (they go on the DNC list too)."""
     generator = random.Random(seed)
-    sample: list[str] = []
+    on_dnc: list[str] = []
     recent: list[str] = []
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(
@@ -85,20 +101,18 @@ def generate_list(path: Path, rows: int, seed: int = 1) -> list[str]:
         lines = []
         for index in range(rows):
             if recent and generator.random() < 0.03:
-                phone = generator.choice(recent)  # a duplicate row
+                phone = generator.choice(recent)  # a duplicate row: an earlier row's number
+            elif generator.random() < 0.02:
+                phone = generator.choice(INVALID)
             else:
-                phone = (
-                    generator.choice(INVALID) if generator.random() < 0.02 else _mobile(generator)
-                )
-            second = (
-                generator.choice(INVALID) if generator.random() < 0.02 else _landline(generator)
-            )
-            if len(recent) < 10_000:
-                recent.append(phone)
-            else:
-                recent[generator.randrange(10_000)] = phone
-            if generator.random() < 0.01:
-                sample.append(phone)
+                phone = _mobile(index, generator)
+                if len(recent) < 10_000:
+                    recent.append(phone)
+                else:
+                    recent[generator.randrange(10_000)] = phone
+                if generator.random() < 0.01:
+                    on_dnc.append(f"+40{_mobile_digits(index)}")
+            second = generator.choice(INVALID) if generator.random() < 0.02 else _landline(index)
             first = generator.choice(FIRST_NAMES)
             last = generator.choice(LAST_NAMES)
             city = generator.randrange(len(CITIES))
@@ -112,21 +126,45 @@ def generate_list(path: Path, rows: int, seed: int = 1) -> list[str]:
                 handle.writelines(lines)
                 lines.clear()
         handle.writelines(lines)
-    return sample
+    return on_dnc
 
 
-def generate_dnc(path: Path, rows: int, on_list: list[str], seed: int = 2) -> None:
-    generator = random.Random(seed)
+def generate_dnc(path: Path, rows: int, list_rows: int, on_list: list[str]) -> None:
+    """A register of `rows` different numbers: some of the list's, the others not in it."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write("phone\n")
         handle.writelines(f"{number}\n" for number in on_list)
         lines = []
-        for _index in range(rows - len(on_list)):
-            lines.append(f"+4073{generator.randrange(10**7):07d}\n")
+        for index in range(list_rows, list_rows + rows - len(on_list)):
+            lines.append(f"+40{_mobile_digits(index)}\n")
             if len(lines) >= 10_000:
                 handle.writelines(lines)
                 lines.clear()
         handle.writelines(lines)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend (when the server runs here)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _reset_peak_memory() -> None:
@@ -211,7 +249,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     dnc_file = workdir / "dnc.csv"
     print(f"Generating {args.rows:,} rows and {args.dnc_rows:,} do-not-call numbers in {workdir}")
     on_dnc = generate_list(list_file, args.rows)
-    generate_dnc(dnc_file, args.dnc_rows, on_dnc)
+    generate_dnc(dnc_file, args.dnc_rows, args.rows, on_dnc)
 
     started = time.perf_counter()
     dnc_job = dnc.create_dnc_import(operator, dnc_list, dnc_file, dnc_file.name)
@@ -251,12 +289,15 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     )
     options = imports.ImportOptions(dedupe_against="client", dnc_list_ids=(dnc_list.pk,))
     _reset_peak_memory()
+    load_before = os.getloadavg()[0]
+    cpu_before, database_before = _cpu_seconds(), _backend_cpu_seconds()
     started = time.perf_counter()
     job = imports.create_import(operator, call_list, list_file, list_file.name)
     imports.start_import(operator, job, mapping, options)
     run_claimed(ImportJob, claim(ImportJob, job.pk))
     seconds = time.perf_counter() - started
     peak = _peak_memory_mb()
+    cpu, database = _cpu_seconds() - cpu_before, _backend_cpu_seconds()
     job.refresh_from_db()
     if job.state != "done":
         sys.exit(f"The import failed: {job.error_message}")
@@ -267,6 +308,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "rows_per_second": round(args.rows / seconds),
         "peak_rss_mb": round(peak),
         "peak_rss_helper_mb": round(_children_peak_mb()),
+        "cpu_seconds_importer": round(cpu, 1),
+        "cpu_seconds_helpers": round(_children_cpu_seconds(), 1),
+        "cpu_seconds_database": (
+            round(database - database_before, 1)
+            if database is not None and database_before is not None
+            else None
+        ),
+        "load_average_before": round(load_before, 2),
         "baseline_raw_copy_seconds": round(baseline, 1),
         "ratio_to_baseline": round(seconds / baseline, 1),
         "dnc_numbers": dnc_job.imported,

@@ -91,7 +91,7 @@ CUSTOM = "custom"
 TARGETS = (*LEAD_FIELDS, PHONE, CUSTOM)
 DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT = "none", "list", "client"
 DEDUPE_SCOPES = (DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT)
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 5_000
 ANALYZE_AFTER_ROWS = 50_000
 POOL_MIN_ROWS = 50_000  # smaller files are prepared in the importing process itself
 _PROBE_BATCH = 500  # numbers per query where the database has no arrays
@@ -929,22 +929,24 @@ class _Deduplicator:
         """Why the row is already in the list (or the client's lists), or None."""
         if not self.list_ids:
             return None
-        where = (
-            _("this list") if self.options.dedupe_against == DEDUPE_LIST else _("a client's list")
-        )
         for phone in row.phones:
             if phone[0].e164 in existing:
                 return _("%(number)s is already in %(where)s") % {
                     "number": phone[0].e164,
-                    "where": where,
+                    "where": self._where(),
                 }
-        key = self.key(row)
+        key = self.key(row) if self.existing_keys else None
         if key is not None and key in self.existing_keys:
             return _("same %(fields)s as a lead already in %(where)s") % {
                 "fields": ", ".join(self.options.dedupe_fields),
-                "where": where,
+                "where": self._where(),
             }
         return None
+
+    def _where(self) -> str:
+        if self.options.dedupe_against == DEDUPE_LIST:
+            return _("this list")
+        return _("a client's list")
 
 
 def _numbers_in_lists(numbers: list[str], list_ids: list[int]) -> set[str]:
