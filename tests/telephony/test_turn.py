@@ -181,10 +181,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-@pytest.fixture
-def coturn(tmp_path: Path) -> Iterator[Turn]:
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
     if shutil.which("turnserver") is None or shutil.which("turnutils_uclient") is None:
         pytest.skip("coturn is not installed: apt-get install coturn (.ci/run does)")
+    tmp_path = tmp_path_factory.mktemp("coturn")
     shipped = SHIPPED_CONFIG.read_text()
     port, peer_port = free_port(), free_port()
     config = tmp_path / "turnserver.conf"
