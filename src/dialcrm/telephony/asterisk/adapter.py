@@ -152,7 +152,12 @@ def agent_bridge_id(agent_id: int) -> str:
 
 
 class AsteriskGateway(Gateway):
-    """The telephony gateway over Asterisk's ARI. `await start()` before the first command."""
+    """The telephony gateway over Asterisk's ARI. The events stream opens with `start()`, or
+    by itself with the first command or the first wait for an event.
+
+    Event times (`at`) are taken from `now` when the event arrives (the wall clock by default),
+    not from Asterisk's timestamps, so they compare with the engine's clock whatever the skew
+    between the hosts."""
 
     def __init__(
         self,
