@@ -364,9 +364,8 @@ class CampaignRunner:
                 self._connect(call, agent, now_s)
                 return
         call.phase = "machine"
-        if handling == "leave_message" and self.settings.machine_message:
-            self.engine.spawn(self.engine.gateway.play(call.call_id, self.settings.machine_message))
-        self.engine.spawn(self.engine.gateway.hang_up(call.call_id))
+        message = self.settings.machine_message if handling == "leave_message" else ""
+        self.engine.spawn(self._play_then_hang_up(call.call_id, message))
 
     def _longest_idle_agent(self) -> AgentSession | None:
         ready = [agent for agent in self.agents.values() if agent.state == AgentState.READY]
@@ -433,15 +432,16 @@ class CampaignRunner:
             cause="abandoned",
             wait_s=now_s - answered,
         )
-        self.engine.spawn(self._safe_harbour(call.call_id))
+        self.engine.spawn(self._play_then_hang_up(call.call_id, self.settings.safe_harbour_message))
 
-    async def _safe_harbour(self, call_id: str) -> None:
+    async def _play_then_hang_up(self, call_id: str, message: str) -> None:
+        """Play a message to the end (the gateway returns when it finished), then hang up."""
         try:
-            if self.settings.safe_harbour_message:
-                await self.engine.gateway.play(call_id, self.settings.safe_harbour_message)
+            if message:
+                await self.engine.gateway.play(call_id, message)
             await self.engine.gateway.hang_up(call_id)
         except GatewayError as error:
-            logger.warning("could not end abandoned call %s: %s", call_id, error)
+            logger.warning("could not end call %s: %s", call_id, error)
 
     def serve_queue(self, now_s: float) -> None:
         """A ready agent takes the caller who has waited longest."""
