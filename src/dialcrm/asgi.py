@@ -4,6 +4,7 @@ engine started and stopped with the server."""
 import asyncio
 import contextlib
 import os
+import threading
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
@@ -29,9 +30,11 @@ router = ProtocolTypeRouter(
 
 
 async def lifespan(receive: Any, send: Any) -> None:
-    """Start the in-process dialer with the server (demo) and stop it with the server."""
+    """Start the in-process services with the server (the demo: the dialer with its simulated
+    agents, and the import worker in a thread) and stop them with it."""
     stop = asyncio.Event()
-    task = None
+    worker_stop = threading.Event()
+    task = worker = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -39,12 +42,25 @@ async def lifespan(receive: Any, send: Any) -> None:
                 from dialcrm.dialer.service import run_dialer
 
                 task = asyncio.create_task(run_dialer(stop, with_simulated_agents=True))
+            if settings.WORKER_IN_PROCESS:
+                from dialcrm.campaigns.worker import run_worker_forever
+
+                worker = threading.Thread(
+                    target=run_worker_forever,
+                    args=(worker_stop,),
+                    name="import-worker",
+                    daemon=True,
+                )
+                worker.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             stop.set()
+            worker_stop.set()
             if task is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, timeout=10)
+            if worker is not None:
+                await asyncio.to_thread(worker.join, 10)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -193,6 +193,8 @@ TELEPHONY = env.choice(
 )
 # The demo runs the engine and simulated agents inside the web process.
 DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
+# ... and the background worker of list and do-not-call imports (`dialcrm worker` otherwise).
+WORKER_IN_PROCESS = env.boolean("WORKER_IN_PROCESS", default=DIALCRM_ENV == "demo")
 
 # TURN for the agents' browser softphones (coturn with use-auth-secret, deploy/coturn/): the
 # addresses handed to browsers (e.g. turn:turn.example.com:3478?transport=udp,
