@@ -46,8 +46,13 @@ lint: python-deps
 test: setup lint
 	DIALCRM_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
+# The benchmarks (PostgreSQL and Redis must run); each prints its figures and ratios. They take
+# a while: each script has options for a smaller run (see its --help).
 bench: setup
 	$(BIN)/python bench/dialer.py
+	$(BIN)/python bench/list_import.py
+	$(BIN)/python bench/lead_list.py
+	$(BIN)/python bench/engine.py
 
 # Translators: refresh the catalogues after changing texts (needs Debian's gettext).
 messages: python-deps
