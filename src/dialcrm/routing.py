@@ -3,4 +3,6 @@ wallboard) adds its consumers here."""
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from dialcrm.desk.consumers import websocket_urlpatterns as desk_websockets
+
+websocket_urlpatterns: list[URLPattern] = [*desk_websockets]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dialcrm.catalog",
     "dialcrm.campaigns",
     "dialcrm.dialer",
+    "dialcrm.desk",
 ]
 
 MIDDLEWARE = [

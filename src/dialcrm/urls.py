@@ -9,6 +9,7 @@ urlpatterns = [
     path("org/", include("dialcrm.org.urls")),
     path("catalog/", include("dialcrm.catalog.urls")),
     path("campaigns/", include("dialcrm.campaigns.urls")),
+    path("desk/", include("dialcrm.desk.urls")),
     path("", include("dialcrm.core.urls")),
 ]
 

@@ -25,6 +25,9 @@ class NavItem:
 
 
 ITEMS = (
+    NavItem(_("Desk"), "desk:desk", "desk.DeskSession", _("Desk")),
+    NavItem(_("My team"), "desk:team", "desk.SupervisorAction", _("Desk")),
+    NavItem(_("Sales"), "desk:sale_list", "desk.Sale", _("Desk")),
     NavItem(_("Companies"), "org:company_list", "org.Company", _("Organisation")),
     NavItem(_("Locations"), "org:location_list", "org.Location", _("Organisation")),
     NavItem(_("Teams"), "org:team_list", "org.Team", _("Organisation")),

@@ -1,0 +1,240 @@
+"""The lead's card: everything the desk shows when a call is put through (or a lead previewed):
+the lead's fields and numbers, the history of every earlier attempt with its status, the
+callbacks and sales, the campaign's script, statuses, products and work sheet.
+
+Plain JSON-ready dictionaries, built in a few queries; the WebSocket consumer sends them as they
+are and the browser paints them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from dialcrm.campaigns.models import Campaign, Lead, Phone, WorkSheetVersion
+from dialcrm.campaigns.statuses import selectable_statuses
+from dialcrm.campaigns.worksheets import render_groups
+from dialcrm.desk.models import DeskDraft, Disposition, Sale
+from dialcrm.dialer.choices import AttemptOutcome
+from dialcrm.dialer.models import CallAttempt, Callback
+
+HISTORY_LIMIT = 50
+DEFAULT_TIME_ZONE = "Europe/Bucharest"
+
+
+def lead_zone(lead: Lead, phone: Phone | None = None) -> zoneinfo.ZoneInfo:
+    """The lead's time zone: the called number's, else the first number's, else the company's."""
+    names = [phone.time_zone if phone else ""]
+    names += [item.time_zone for item in lead.phones.all()]
+    for name in names:
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def _when(moment: datetime.datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone) if zone else timezone.localtime(moment)
+    return date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def _lead_fields(lead: Lead) -> list[dict[str, str]]:
+    fields = [
+        (_("First name"), lead.first_name),
+        (_("Last name"), lead.last_name),
+        (_("Email"), lead.email),
+        (_("City"), lead.city),
+        (_("Region"), lead.region),
+        (_("Reference"), lead.external_id),
+    ]
+    shown = [{"label": str(label), "value": value} for label, value in fields if value]
+    names = list(lead.call_list.custom_fields or [])
+    names += [name for name in lead.custom if name not in names]
+    shown += [
+        {"label": str(name), "value": str(lead.custom[name])}
+        for name in names
+        if lead.custom.get(name) not in (None, "")
+    ]
+    return shown
+
+
+def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
+    attempts = (
+        CallAttempt.objects.filter(lead=lead)
+        .exclude(outcome=AttemptOutcome.CANCELLED)
+        .select_related("status", "agent", "campaign")
+        .order_by("-dialed_at")[:HISTORY_LIMIT]
+    )
+    notes = dict(
+        Disposition.objects.filter(lead=lead)
+        .exclude(note="")
+        .values_list("attempt_id", "note")[:HISTORY_LIMIT]
+    )
+    history = []
+    for attempt in attempts:
+        if str(attempt.call_id) == current_call_id:
+            continue
+        history.append(
+            {
+                "at": _when(attempt.dialed_at),
+                "lead_time": _when(attempt.dialed_at, zone),
+                "number": attempt.number,
+                "campaign": attempt.campaign.name,
+                "outcome": attempt.get_outcome_display(),
+                "status": attempt.status.code if attempt.status else "",
+                "status_label": attempt.status.label if attempt.status else "",
+                "agent": str(attempt.agent) if attempt.agent else "",
+                "note": notes.get(attempt.pk, ""),
+            }
+        )
+    return history
+
+
+def _callbacks(lead: Lead, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
+    callbacks = Callback.objects.filter(lead=lead).select_related("agent").order_by("-due_at")[:20]
+    return [
+        {
+            "due": _when(callback.due_at, zone),
+            "agent": str(callback.agent) if callback.agent else "",
+            "note": callback.note,
+            "is_done": callback.done_at is not None,
+        }
+        for callback in callbacks
+    ]
+
+
+def _sales(lead: Lead) -> list[dict[str, Any]]:
+    sales = (
+        Sale.objects.filter(lead=lead)
+        .select_related("agent")
+        .prefetch_related("lines__product")
+        .order_by("-created_at")[:20]
+    )
+    return [
+        {
+            "at": _when(sale.created_at),
+            "agent": str(sale.agent),
+            "state": sale.get_state_display(),
+            "lines": [
+                {"product": line.product.name, "quantity": line.quantity}
+                for line in sale.lines.all()
+            ],
+        }
+        for sale in sales
+    ]
+
+
+def sheet_version(campaign: Campaign) -> WorkSheetVersion | None:
+    sheet = campaign.work_sheet
+    if sheet is None:
+        return None
+    return sheet.versions.order_by("-number").first()
+
+
+def render_sheet(version: WorkSheetVersion | None, answers: dict[str, Any] | None) -> str:
+    if version is None:
+        return ""
+    groups = render_groups(version.definition, answers or {})
+    return render_to_string("desk/_sheet.html", {"groups": groups})
+
+
+def campaign_part(campaign: Campaign) -> dict[str, Any]:
+    """What the card takes from the campaign (the same for every call of it)."""
+    products = campaign.products.filter(is_active=True).order_by("name")
+    return {
+        "campaign_id": campaign.pk,
+        "campaign": campaign.name,
+        "mode": campaign.dial_mode,
+        "script": campaign.script,
+        "calling_hours": [
+            campaign.calling_hours_start.strftime("%H:%M"),
+            campaign.calling_hours_end.strftime("%H:%M"),
+        ],
+        "statuses": [
+            {"code": status.code, "label": status.label, "category": status.category}
+            for status in selectable_statuses(campaign.client.company, campaign)
+        ],
+        "products": [
+            {"id": product.pk, "code": product.code, "name": product.name, "unit": product.unit}
+            for product in products
+        ],
+    }
+
+
+def lead_card(
+    lead_id: int,
+    campaign_id: int,
+    *,
+    call_id: str = "",
+    number: str = "",
+    draft: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The card of a lead for a call (or a preview) in a campaign."""
+    lead = Lead.objects.select_related("call_list").get(pk=lead_id)
+    campaign = Campaign.objects.select_related("client__company", "work_sheet").get(pk=campaign_id)
+    phones = list(lead.phones.all())
+    called = next((phone for phone in phones if phone.number == number), None)
+    zone = lead_zone(lead, called)
+    version = sheet_version(campaign)
+    draft = draft or {}
+    now_local = timezone.now().astimezone(zone)
+    return {
+        **campaign_part(campaign),
+        "call_id": call_id,
+        "lead_id": lead.pk,
+        "number": number,
+        "lead": {
+            "name": str(lead),
+            "fields": _lead_fields(lead),
+            "state": lead.get_state_display(),
+            "attempts": lead.attempts,
+        },
+        "phones": [
+            {
+                "number": phone.number,
+                "kind": phone.get_kind_display(),
+                "is_dialable": phone.is_dialable,
+                "attempts": phone.attempts,
+                "is_called": phone.number == number,
+            }
+            for phone in phones
+        ],
+        "time_zone": str(zone),
+        "local_time": now_local.strftime("%H:%M"),
+        "utc_offset_minutes": int((now_local.utcoffset() or datetime.timedelta()).total_seconds())
+        // 60,
+        "history": _history(lead, call_id, zone),
+        "callbacks": _callbacks(lead, zone),
+        "sales": _sales(lead),
+        "sheet": {
+            "version": version.number if version else None,
+            "html": render_sheet(version, draft.get("answers")),
+        },
+        "draft": draft,
+    }
+
+
+def call_card(attempt: CallAttempt) -> dict[str, Any]:
+    """The card of a call of the agent's, with what they have drafted for it so far."""
+    draft = DeskDraft.objects.filter(attempt=attempt).values_list("data", flat=True).first()
+    card = lead_card(
+        attempt.lead_id,
+        attempt.campaign_id,
+        call_id=str(attempt.call_id),
+        number=attempt.number,
+        draft=draft,
+    )
+    started = attempt.connected_at or attempt.dialed_at
+    card["elapsed_s"] = max(0.0, (timezone.now() - started).total_seconds()) if started else 0.0
+    card["is_ended"] = attempt.ended_at is not None
+    return card

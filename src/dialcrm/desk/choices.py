@@ -1,0 +1,40 @@
+"""Choices of the desk app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SaleState(models.TextChoices):
+    """Where a sale is in quality review."""
+
+    PENDING = "pending", _("Pending quality review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class SupervisorActionKind(models.TextChoices):
+    """What a team leader may do to an agent's work from the team view."""
+
+    PAUSE = "pause", _("Paused")
+    LOGOUT = "logout", _("Logged out")
+
+
+class AgentPauseReason(models.TextChoices):
+    """The pause reasons an agent picks on the desk (the dialer's own reasons, "connection
+    lost" and "paused by the team leader", are set for them, never chosen)."""
+
+    BREAK = "break", _("Break")
+    LUNCH = "lunch", _("Lunch")
+    TRAINING = "training", _("Training")
+    MEETING = "meeting", _("Meeting")
+    TECHNICAL = "technical", _("Technical problem")
+    OTHER = "other", _("Other")
+
+
+class SkipReason(models.TextChoices):
+    """Why an agent skips a previewed lead instead of dialing it."""
+
+    NOT_NOW = "not_now", _("Better at another time")
+    BAD_DATA = "bad_data", _("The lead's data is wrong")
+    DUPLICATE = "duplicate", _("Duplicate of another lead")
+    OTHER = "other", _("Other")

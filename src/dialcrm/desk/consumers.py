@@ -1,0 +1,334 @@
+"""The desk's WebSockets: `ws/desk/` for an agent, `ws/desk/team/` for a team leader.
+
+An agent's socket joins the group `agent.<id>` the engine publishes to, forwards the engine's
+messages (a call put through or a lead previewed comes with the lead's card), and takes the
+agent's actions (`dialcrm.desk.protocol`), checked, to the engine with `send_command`. The agent
+is always the signed-in person. A desk whose connection stays lost for `DESK_AWAY_PAUSE_S`
+seconds gets its agent paused ("connection lost"); a call in progress is never cut.
+
+A team leader's socket listens to each of their agents' groups, so the team view moves with the
+same feed as the desks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import path
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from dialcrm.core.choices import Role
+from dialcrm.core.network import client_address, installation_allows, location_allows
+from dialcrm.desk import cards, services
+from dialcrm.desk.protocol import (
+    MAX_MESSAGE_CHARS,
+    DeskAction,
+    DeskMessageError,
+    parse_desk_message,
+)
+from dialcrm.dialer.choices import AgentState, PauseReason
+from dialcrm.dialer.realtime import send_command
+
+logger = logging.getLogger(__name__)
+DEFAULT_AWAY_PAUSE_S = 30.0
+CARD_MESSAGES = {"call.offered", "lead.previewed", "call.dialing"}
+DIALING_MODES = {"preview", "manual"}
+_away_checks: set[asyncio.Task[None]] = set()
+
+
+def away_pause_s() -> float:
+    """How long a desk may stay disconnected before its agent is paused."""
+    return float(getattr(settings, "DESK_AWAY_PAUSE_S", DEFAULT_AWAY_PAUSE_S))
+
+
+def _scope_address(scope: dict[str, Any]) -> str:
+    request = HttpRequest()
+    client = scope.get("client") or ("", 0)
+    request.META["REMOTE_ADDR"] = client[0] or ""
+    for name, value in scope.get("headers", ()):
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        request.META[key] = value.decode("latin-1")
+    return client_address(request)
+
+
+def signed_in_user(scope: dict[str, Any]) -> Any:
+    """The scope's person if their session may use a socket: the same guards as the web pages
+    (active, password changed, two-factor done, not idle, from an allowed network)."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    session = scope.get("session")
+    if user.must_change_password:
+        return None
+    if user.requires_two_factor and not (session and session.get("two_factor_verified")):
+        return None
+    last_seen = session.get("last_seen") if session else None
+    if last_seen is not None and time.time() - last_seen > settings.SESSION_IDLE_TIMEOUT_S:
+        return None
+    address = _scope_address(scope)
+    if not installation_allows(address) or not location_allows(user.location_id, address):
+        return None
+    return user
+
+
+class DeskConsumer(AsyncJsonWebsocketConsumer):
+    """One agent's desk."""
+
+    agent: Any = None
+    state: str = AgentState.LOGGED_OUT
+    mode: str = ""
+    group: str = ""
+    connection: str = ""
+
+    async def connect(self) -> None:
+        user = await database_sync_to_async(signed_in_user)(self.scope)
+        if user is None or user.role != Role.AGENT:
+            await self.close(code=4403)
+            return
+        self.agent = user
+        self.group = f"agent.{user.pk}"
+        self.connection = uuid.uuid4().hex
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await cache.aset(_presence_key(user.pk), self.connection, timeout=24 * 3600)
+        await self.send_snapshot()
+
+    async def send_snapshot(self) -> None:
+        snapshot = await database_sync_to_async(self._snapshot)()
+        self.state = snapshot["state"]["state"]
+        self.mode = (snapshot["session"] or {}).get("mode", "")
+        await self.send_json(snapshot)
+
+    def _snapshot(self) -> dict[str, Any]:
+        with translation.override(self.agent.language):
+            return services.desk_snapshot(self.agent)
+
+    async def disconnect(self, code: int) -> None:
+        if not self.group:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if await cache.aget(_presence_key(self.agent.pk)) == self.connection:
+            task = asyncio.ensure_future(_pause_if_still_away(self.agent.pk, self.connection))
+            _away_checks.add(task)
+            task.add_done_callback(_away_checks.discard)
+
+    # --- from the browser ------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
+            await self.refuse(
+                "",
+                _("Send JSON text of at most %(limit)d characters.") % {"limit": MAX_MESSAGE_CHARS},
+            )
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.refuse("", _("This is not JSON."))
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        try:
+            action = parse_desk_message(content)
+        except DeskMessageError as error:
+            await self.refuse(error.action, str(error))
+            return
+        if action.action == "ping":
+            await self.send_json({"type": "desk.pong"})
+            return
+        problem = self.out_of_order(action)
+        if problem:
+            await self.refuse(action.action, problem)
+            return
+        if action.action == "login":
+            command, problem = await database_sync_to_async(self._login_command)(action)
+            if problem:
+                await self.refuse(action.action, problem)
+                return
+        else:
+            command = action.command(self.agent.pk)
+        await send_command(command)
+
+    def out_of_order(self, action: DeskAction) -> str:
+        """Actions that make no sense in the agent's state, refused before the engine."""
+        kind, state = action.action, self.state
+        busy = state in (AgentState.ON_CALL, AgentState.WRAP_UP)
+        if kind == "hang_up" and state != AgentState.ON_CALL:
+            return _("You are not on a call.")
+        if kind in ("ready", "login") and busy:
+            return _("Finish the call and set its status first.")
+        if kind in ("ready", "pause") and state == AgentState.LOGGED_OUT:
+            return _("Log in to a campaign first.")
+        if kind in ("preview_next", "dial", "skip"):
+            if self.mode not in DIALING_MODES:
+                return _("This campaign dials for you: no preview or manual dialing here.")
+            if kind == "dial" and action.number and self.mode != "manual":
+                return _("Dialing a number of your own is for manual mode.")
+            if busy:
+                return _("Finish the call and set its status first.")
+        return ""
+
+    def _login_command(self, action: DeskAction) -> tuple[dict[str, Any], str]:
+        with translation.override(self.agent.language):
+            session = services.open_session(self.agent)
+            if action.campaign_id is not None and (
+                session is None or session.campaign_id != action.campaign_id
+            ):
+                try:
+                    session = services.start_work(
+                        self.agent,
+                        action.campaign_id,
+                        endpoint=session.endpoint
+                        if session
+                        else services.default_endpoint(self.agent),
+                        auto_ready=session.auto_ready if session else True,
+                        wrap_up_s=session.wrap_up_s if session else 30,
+                    )
+                except (ValidationError, services.Conflict) as error:
+                    return {}, " ".join(getattr(error, "messages", [str(error)]))
+                self.mode = session.mode
+                return {}, ""  # start_work logs in on commit
+            if session is None:
+                return {}, _("Choose a campaign on the start-of-work screen first.")
+            self.mode = session.mode
+            return services.login_command(session), ""
+
+    async def refuse(self, action: str, reason: str) -> None:
+        await self.send_json({"type": "desk.error", "action": action, "reason": reason})
+
+    # --- from the engine ---------------------------------------------------------------------
+
+    async def dialer_message(self, event: dict[str, Any]) -> None:
+        message = dict(event.get("message") or {})
+        kind = message.get("type")
+        if kind == "agent.state":
+            self.state = message.get("state", self.state)
+            if self.state == AgentState.LOGGED_OUT:
+                await database_sync_to_async(services.close_session)(self.agent.pk)
+        if kind in CARD_MESSAGES and message.get("lead_id") and message.get("campaign_id"):
+            started = time.perf_counter()
+            try:
+                message["card"] = await database_sync_to_async(self._card)(message)
+            except Exception:  # a card that cannot be built must not lose the call
+                logger.exception("desk: no card for %s", message)
+            message["card_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        await self.send_json(message)
+
+    def _card(self, message: dict[str, Any]) -> dict[str, Any]:
+        with translation.override(self.agent.language):
+            return cards.lead_card(
+                int(message["lead_id"]),
+                int(message["campaign_id"]),
+                call_id=str(message.get("call_id") or ""),
+                number=str(message.get("number") or ""),
+            )
+
+
+def _presence_key(agent_id: int) -> str:
+    return f"desk:connection:{agent_id}"
+
+
+async def _pause_if_still_away(agent_id: int, connection: str) -> None:
+    """The desk went away: if no new connection comes within the grace time, pause the agent
+    (after their call, if they are on one: the engine never cuts it)."""
+    await asyncio.sleep(away_pause_s())
+    if await cache.aget(_presence_key(agent_id)) != connection:
+        return  # the desk came back (or another one opened)
+    state = await database_sync_to_async(services.agent_state)(agent_id)
+    if state["state"] in (AgentState.LOGGED_OUT, AgentState.PAUSED):
+        return
+    logger.info("desk of agent %s lost for %.0f s: pausing", agent_id, away_pause_s())
+    await send_command({"kind": "pause", "agent_id": agent_id, "reason": PauseReason.DISCONNECTED})
+
+
+class TeamConsumer(AsyncJsonWebsocketConsumer):
+    """A team leader's live view of their agents."""
+
+    user: Any = None
+    relays: list[tuple[str, str, asyncio.Task[None]]]
+
+    async def connect(self) -> None:
+        self.relays = []
+        user = await database_sync_to_async(signed_in_user)(self.scope)
+        if user is None or not await database_sync_to_async(services.may_supervise)(user):
+            await self.close(code=4403)
+            return
+        self.user = user
+        agent_ids = await database_sync_to_async(
+            lambda: list(services.team_agents(user).values_list("pk", flat=True))
+        )()
+        await self.accept()
+        # One channel per agent: the engine's messages to an agent do not name them.
+        for agent_id in agent_ids:
+            channel = await self.channel_layer.new_channel()
+            group = f"agent.{agent_id}"
+            await self.channel_layer.group_add(group, channel)
+            task = asyncio.ensure_future(self._relay(agent_id, channel))
+            self.relays.append((group, channel, task))
+        await self.send_board()
+
+    async def send_board(self) -> None:
+        board = await database_sync_to_async(self._board)()
+        await self.send_json({"type": "team.board", "agents": board})
+
+    def _board(self) -> list[dict[str, Any]]:
+        with translation.override(self.user.language):
+            return services.team_board(self.user)
+
+    async def _relay(self, agent_id: int, channel: str) -> None:
+        while True:
+            try:
+                event = await self.channel_layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the channel layer's store hiccuped
+                logger.warning("team view: channel layer unavailable (%s)", error)
+                await asyncio.sleep(1.0)
+                continue
+            message = dict(event.get("message") or {})
+            if message.get("type") == "call.offered" and message.get("lead_id"):
+                message["lead"] = await database_sync_to_async(_lead_name)(message["lead_id"])
+            await self.send_json({"type": "team.update", "agent_id": agent_id, "message": message})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("action") == "refresh":
+            await self.send_board()
+            return
+        await self.send_json(
+            {"type": "desk.error", "reason": _('The team view only understands "refresh".')}
+        )
+
+    async def disconnect(self, code: int) -> None:
+        for group, channel, task in self.relays:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await self.channel_layer.group_discard(group, channel)
+        self.relays = []
+
+
+def _lead_name(lead_id: Any) -> str:
+    from dialcrm.campaigns.models import Lead
+
+    lead = Lead.objects.filter(pk=lead_id).first()
+    return str(lead) if lead else ""
+
+
+websocket_urlpatterns = [
+    path("ws/desk/", DeskConsumer.as_asgi()),
+    path("ws/desk/team/", TeamConsumer.as_asgi()),
+]
