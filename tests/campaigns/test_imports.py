@@ -637,3 +637,27 @@ def test_a_failed_write_fails_the_job_with_nothing_imported(
     assert not Lead.objects.filter(call_list=call_list).exists()
     call_list.refresh_from_db()
     assert call_list.version == 0
+
+
+def test_lead_ids_are_taken_across_ranges():
+    ids = imports._LeadIds(wrapper=None, sequence="unused")
+    ids.ranges.extend([range(10, 13), range(20, 22)])
+
+    assert ids.take(2) == [10, 11]
+    assert ids.take(2) == [12, 20]
+    assert ids.available() == 1
+    assert ids.take(1) == [21]
+
+
+def test_lead_ids_come_from_the_sequence(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('campaigns_lead', 'id')")
+        (sequence,) = cursor.fetchone()
+    ids = imports._LeadIds(connection, sequence)
+
+    ids.reserve(5)
+    taken = ids.take(5)
+
+    assert taken == list(range(taken[0], taken[0] + 5))
