@@ -4,6 +4,7 @@ their refusals (too large, unreadable files, the wrong people)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -397,3 +398,16 @@ def test_anonymous_people_are_sent_to_sign_in(client, call_list):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("core:login"))
+
+
+def test_an_upload_removed_from_the_server_is_explained(manager, call_list):
+    upload(manager, call_list, CSV.encode())
+    job = ImportJob.objects.get()
+    Path(job.file).unlink()
+
+    page = manager.get(reverse("campaigns:import_detail", args=[job.pk]))
+
+    assert page.status_code == 200
+    assert page.context["file_error"] == (
+        "The uploaded file is no longer on the server: upload it again."
+    )

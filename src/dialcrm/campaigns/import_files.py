@@ -68,8 +68,15 @@ class Table:
 
 
 def _read_start(path: Path, size: int = _SNIFF_BYTES) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except FileNotFoundError:
+        raise ImportFileError(_gone()) from None
+
+
+def _gone() -> str:
+    return _("The uploaded file is no longer on the server: upload it again.")
 
 
 def detect_settings(path: Path, original_name: str) -> FileSettings:
@@ -305,6 +312,8 @@ def _records(path: Path, settings: FileSettings) -> Iterator[tuple[int, list[str
 def open_table(path: Path, settings: FileSettings) -> Iterator[Table]:
     """Open a file for reading its rows; raises ImportFileError for an empty or header-only
     file, and while reading for rows that cannot be decoded."""
+    if not path.is_file():
+        raise ImportFileError(_gone())
     records = _records(path, settings)
     try:
         non_blank = ((number, _trim(cells)) for number, cells in records)

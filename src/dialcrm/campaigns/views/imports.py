@@ -441,7 +441,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         preview = preview_job(job)
     except ImportFileError as error:
         context["file_error"] = error.message
-        return render(request, "campaigns/import_detail.html", context, status=status or 422)
+        return render(request, "campaigns/import_detail.html", context, status=status)
     dnc_lists = DncList.objects.for_user(request.user, VIEW).filter(
         company_id=company_id, is_active=True, kind=DncKind.IMPORTED
     )
