@@ -30,7 +30,12 @@ from dialcrm.dialer.core.compliance import local_time
 from dialcrm.dialer.core.leads import LeadCandidate, LeadProfile, LeadScorer, rank_candidates
 from dialcrm.dialer.core.learning import PacingLearner
 from dialcrm.dialer.core.outcomes import CallOutcome
-from dialcrm.dialer.core.pacing import PacingStrategy, Progressive, make_strategy
+from dialcrm.dialer.core.pacing import (
+    PacingStrategy,
+    Progressive,
+    RingTimeManagingStrategy,
+    make_strategy,
+)
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 from dialcrm.dialer.core.states import AgentStatus as AgentState
 from dialcrm.telephony.clock import Clock
@@ -146,6 +151,7 @@ class CampaignRunner:
         self.scorer = LeadScorer()
         self.ledger = AbandonLedger()
         self.strategy = self._strategy()
+        self.ringing_order: list[LiveCall] = []
         self.dials = 0
         self.stop_reason = ""
 
@@ -174,11 +180,14 @@ class CampaignRunner:
                 wrapping_elapsed.append(max(0.0, now_s - agent.since_s))
             else:
                 paused += 1
-        ringing = tuple(
-            max(0.0, now_s - call.dialed_s)
+        # The dialer's own calls still ringing, in the order a decision's releases refer to
+        # (an agent's preview or manual call is theirs, not the pacing's).
+        self.ringing_order = [
+            call
             for call in self.calls.values()
-            if call.phase in ("dialing", "ringing")
-        )
+            if call.phase in ("dialing", "ringing") and call.reserved_for is None
+        ]
+        ringing = tuple(max(0.0, now_s - call.dialed_s) for call in self.ringing_order)
         total = self.ledger.window(now_s, US_CAMPAIGN_WINDOW_S)
         hour = self.ledger.hour_counts(now_s)
         talking_tuple, wrapping_tuple = tuple(talking_elapsed), tuple(wrapping_elapsed)
@@ -215,13 +224,32 @@ class CampaignRunner:
             and not self.calls
         ):
             return
-        wanted = self.strategy.calls_to_place(self.snapshot(now_s))
+        snapshot = self.snapshot(now_s)
+        if isinstance(self.strategy, RingTimeManagingStrategy):
+            decision = self.strategy.decide(snapshot)
+            wanted = decision.calls_to_place
+            self._release(decision.release, now_s)
+        else:
+            wanted = self.strategy.calls_to_place(snapshot)
         # Keep leads claimed well ahead, so dialing never waits for the database.
         low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
         if len(self.hopper) < low_water:
             self.refill(now_s, 2 * low_water)
         for _ in range(min(wanted, len(self.hopper))):
             self.dial(self.hopper.popleft(), now_s)
+
+    def _release(self, positions: tuple[int, ...], now_s: float) -> None:
+        """Hang up calls that rang the legal minimum and would now most likely find no agent
+        (ring-time management): they are redialled later as no-answers."""
+        for position in positions:
+            call = self.ringing_order[position]
+            if call.phase != "ringing":
+                continue
+            call.phase = "released"
+            self.learner.record_released(
+                now_s, now_s - call.dialed_s, hour_of_day=int(now_s // HOUR_S) % 24
+            )
+            self.engine.spawn(self.engine.gateway.hang_up(call.call_id, EndCause.NO_ANSWER))
 
     def refill(self, now_s: float, size: int) -> None:
         if self.refill_future is not None:
@@ -461,6 +489,16 @@ class CampaignRunner:
         settings, write = self.settings, self.engine.write
         if call.phase in ("dialing", "ringing") and call.reserved_for is not None:
             self._own_call_unanswered(call, event, now_s)
+        elif call.phase == "released":
+            write(
+                store.finish_attempt,
+                settings,
+                call.call_id,
+                CallOutcome.NO_ANSWER,
+                event.at,
+                cause="released",
+                cause_code=event.cause_code,
+            )
         elif call.phase in ("dialing", "ringing"):
             outcome = {
                 EndCause.BUSY: CallOutcome.BUSY,
