@@ -968,7 +968,7 @@ class Engine:
             if (
                 call is not None
                 and call_id not in live
-                and call.phase in ("dialing", "ringing", "machine")
+                and call.phase in ("dialing", "ringing", "released", "machine")
             ):
                 runner.on_ended(CallEnded(call_id, now_s, EndCause.FAILED), now_s)
 
