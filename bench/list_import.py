@@ -6,16 +6,16 @@ forms, six custom fields, 2% invalid numbers, 3% duplicate rows) and a do-not-ca
 list, then imports the CSV through the real import service (the same code the worker runs):
 streaming, normalisation to E.164 with time zones, deduplication, do-not-call scrubbing, COPY.
 
-Reported: seconds, rows/s, peak memory (VmHWM of the importing process, and the largest helper
-process), CPU seconds of the importer and of its database connection, and ratios against two
-baselines measured in the same run: a raw COPY of the same CSV into an unindexed table of text
-columns (the bytes into the database, nothing else), and a COPY of the leads and phones the
-import wrote into the same tables again, rolled back (what the database alone needs for them:
-indexes, foreign keys, write-ahead log). Targets: under 60 s and under 500 MB.
+Reported: seconds, rows/s, peak memory (VmHWM of the importing process), CPU seconds of the
+importer and of its database connection, and ratios against two baselines measured in the same
+run: a raw COPY of the same CSV into an unindexed table of text columns (the bytes into the
+database, nothing else), and a COPY of the leads and phones the import wrote into the same tables
+again, rolled back (what the database alone needs for them: indexes, foreign keys, write-ahead
+log). Targets: under 60 s and under 500 MB.
 
     createdb -h 127.0.0.1 -U postgres dialcrm_bench_import   # once (the script tries too)
     .venv/bin/python bench/list_import.py [--rows 1000000] [--dnc-rows 1000000]
-        [--database dialcrm_bench_import] [--processes 2]
+        [--database dialcrm_bench_import]
 
 The database is emptied of leads and do-not-call numbers at the start: use one for benchmarks.
 """
@@ -41,11 +41,10 @@ REGIONS = ["B", "CJ", "IS", "TM", "CT", "BV", "DJ"]
 INVALID = ["07x1", "0722 12", "n/a", "123", "0000000000"]
 
 
-def _prepare_django(database: str, processes: int) -> None:
+def _prepare_django(database: str) -> None:
     os.environ["DIALCRM_ENV"] = "test"
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ["IMPORT_PROCESSES"] = str(processes)
     os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
     subprocess.run(
         ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
@@ -150,11 +149,6 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _backend_cpu_seconds() -> float | None:
     """CPU time of this connection's PostgreSQL backend (when the server runs here)."""
     from django.db import connection
@@ -180,10 +174,6 @@ def _peak_memory_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _children_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def baseline_copy(path: Path) -> float:
@@ -296,7 +286,7 @@ def _setup(database: str) -> tuple[object, object, object]:
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    _prepare_django(args.database, args.processes)
+    _prepare_django(args.database)
     from dialcrm.campaigns import dnc, imports
     from dialcrm.campaigns.management.commands.import_leads import Operator
     from dialcrm.campaigns.models import DncImportJob, ImportJob, Lead, Phone
@@ -365,13 +355,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     tables = baseline_tables(call_list, workdir)
     result = {
         "rows": args.rows,
-        "processes": args.processes,
         "seconds": round(seconds, 1),
         "rows_per_second": round(args.rows / seconds),
         "peak_rss_mb": round(peak),
-        "peak_rss_helper_mb": round(_children_peak_mb()),
         "cpu_seconds_importer": round(cpu, 1),
-        "cpu_seconds_helpers": round(_children_cpu_seconds(), 1),
         "cpu_seconds_database": (
             round(database - database_before, 1)
             if database is not None and database_before is not None
@@ -407,7 +394,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dnc-rows", type=int, default=1_000_000)
     parser.add_argument("--database", default="dialcrm_bench_import")
-    parser.add_argument("--processes", type=int, default=2, help="helper processes (0: none)")
     result = run(parser.parse_args())
     print(json.dumps(result, indent=2))
 

@@ -183,10 +183,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
-# List and do-not-call imports: the largest file accepted, and how many helper processes
-# normalise phone numbers of big files (0: none, all in the importing process).
+# List and do-not-call imports: the largest file accepted.
 IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
-IMPORT_PROCESSES = env.integer("IMPORT_PROCESSES", default=2, minimum=0)
 
 # Telephony and the dialer: `simulated` (the demo's call-center simulator) or `asterisk` (ARI).
 TELEPHONY = env.choice(

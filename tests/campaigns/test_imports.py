@@ -545,22 +545,6 @@ def test_administrators_managers_and_location_managers_may_import(tmp_path, org,
     assert job.imported == 1
 
 
-def test_helper_processes_give_the_same_result(tmp_path, manager, call_list, org, settings):
-    settings.IMPORT_POOL_MIN_ROWS = 0
-    settings.IMPORT_PROCESSES = 2
-    dnc.add_to_internal_dnc(org.company, "+40744555666", "agent status")
-
-    job = run(manager, call_list, write(tmp_path, HEADER + "".join(ROWS)))
-
-    assert (job.rows_read, job.imported, job.duplicates, job.invalid, job.scrubbed) == (
-        6,
-        2,
-        1,
-        2,
-        1,
-    )
-
-
 def test_the_worker_takes_each_job_once_oldest_first(tmp_path, manager, call_list):
     jobs = []
     for _ in range(2):

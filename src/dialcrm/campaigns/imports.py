@@ -3,7 +3,7 @@
 The flow: `create_import` stores an uploaded file and recognises how to read it;
 `preview_import` shows its first rows; `start_import` checks a column mapping and options and
 queues the job; the worker (`dialcrm worker`, or a thread in the demo) calls `run_import`, which
-reads the file as a stream, normalises the numbers (in helper processes for big files), drops
+reads the file as a stream, normalises the numbers, drops
 duplicates and do-not-call numbers, and writes the leads in one transaction: a failure midway
 leaves the list as it was. On PostgreSQL the leads and phones go in with COPY.
 """
@@ -20,15 +20,12 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from multiprocessing import get_context
 from pathlib import Path
 from queue import Empty, Full, Queue
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -73,7 +70,6 @@ from dialcrm.campaigns.import_rows import (
     PreparedRow,
     Problem,
     RowPlan,
-    helper_started,
     prepare_rows,
 )
 from dialcrm.campaigns.models import CallList, Campaign, ImportJob, ImportMapping, Lead, Phone
@@ -92,7 +88,6 @@ DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT = "none", "list", "client"
 DEDUPE_SCOPES = (DEDUPE_NONE, DEDUPE_LIST, DEDUPE_CLIENT)
 CHUNK_ROWS = 5_000
 ANALYZE_AFTER_ROWS = 50_000
-POOL_MIN_ROWS = 50_000  # smaller files are prepared in the importing process itself
 _PROBE_BATCH = 500  # numbers per query where the database has no arrays
 _CUSTOM_NAME = re.compile(r"^[\w][\w .-]{0,49}$")
 
@@ -702,36 +697,15 @@ def _chunks(
         yield chunk
 
 
-def _pool_size(estimated_rows: int) -> int:
-    processes = int(getattr(settings, "IMPORT_PROCESSES", 2))
-    minimum = int(getattr(settings, "IMPORT_POOL_MIN_ROWS", POOL_MIN_ROWS))
-    return processes if processes > 0 and estimated_rows >= minimum else 0
-
-
 def prepared_chunks(
-    rows: Iterator[tuple[int, list[str]]], plan: RowPlan, processes: int
+    rows: Iterator[tuple[int, list[str]]], plan: RowPlan
 ) -> Iterator[list[PreparedRow]]:
-    """Chunks of prepared rows, in file order. With processes, chunks are prepared in helper
-    processes a few chunks ahead (bounded, so memory stays flat) while the caller writes."""
-    chunks = _chunks(rows, CHUNK_ROWS)
-    if not processes:
-        for chunk in chunks:
-            yield prepare_rows(plan, chunk)
-        return
-    # Spawned (not forked) helpers: the importing process may have threads and open connections.
-    pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=get_context("spawn"), initializer=helper_started
-    )
-    pending: deque[Future[list[PreparedRow]]] = deque()
-    try:
-        for chunk in chunks:
-            pending.append(pool.submit(prepare_rows, plan, chunk))
-            if len(pending) > 2 * processes:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    """Chunks of prepared rows, in file order.
+
+    (Helper processes were tried for this: sending the prepared rows back costs the importing
+    process as much as preparing them, so they gained nothing.)"""
+    for chunk in _chunks(rows, CHUNK_ROWS):
+        yield prepare_rows(plan, chunk)
 
 
 @contextlib.contextmanager
@@ -1278,7 +1252,7 @@ class _Importer:
             )
         else:
             writer = _LeadWriter(call_list, version)
-        chunks = prepared_chunks(rows, plan, _pool_size(job.rows_estimated))
+        chunks = prepared_chunks(rows, plan)
         try:
             for prepared in in_background(chunks):
                 accepted = self._sort(prepared, deduplicator, do_not_call, problems, writer)

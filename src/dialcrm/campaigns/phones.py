@@ -1,6 +1,6 @@
 """Phone numbers to E.164, with the number's country and time zone (Google's phonenumbers).
 
-Pure Python, no Django: list imports normalise numbers in helper processes.
+Pure Python, no Django.
 
 `phonenumbers.parse` costs tens of microseconds a number, too slow for millions of rows. Most
 numbers in a list are written in a few plain shapes (`0722 123 456`, `+40722123456`,
