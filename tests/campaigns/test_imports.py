@@ -645,3 +645,27 @@ def test_lead_ids_come_from_the_sequence(db):
     taken = ids.take(5)
 
     assert taken == list(range(taken[0], taken[0] + 5))
+
+
+def test_more_rows_than_estimated_get_more_ids(tmp_path, manager, call_list, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    body = "".join(f"L{index};0722{index:06d}\n" for index in range(1500))
+    job = imports.create_import(
+        manager, call_list, write(tmp_path, "last_name;phone\n" + body), "x"
+    )
+    ImportJob.objects.filter(pk=job.pk).update(rows_estimated=0)  # a bad estimate: 1,000 ids
+    mapping = imports.Mapping.from_json(
+        {
+            "columns": [
+                {"column": "phone", "target": "phone"},
+                {"column": "last_name", "target": "last_name"},
+            ]
+        }
+    )
+    imports.start_import(manager, job, mapping, imports.ImportOptions())
+
+    run_pending_jobs()
+
+    job.refresh_from_db()
+    assert (job.state, job.imported) == (ImportState.DONE, 1500)
+    assert Lead.objects.filter(call_list=call_list).values("id").distinct().count() == 1500

@@ -3,9 +3,9 @@
 The flow: `create_import` stores an uploaded file and recognises how to read it;
 `preview_import` shows its first rows; `start_import` checks a column mapping and options and
 queues the job; the worker (`dialcrm worker`, or a thread in the demo) calls `run_import`, which
-reads the file as a stream, normalises the numbers, drops
-duplicates and do-not-call numbers, and writes the leads in one transaction: a failure midway
-leaves the list as it was. On PostgreSQL the leads and phones go in with COPY.
+reads the file as a stream, normalises the numbers, drops duplicates and do-not-call numbers,
+and writes the leads in one transaction: a failure midway leaves the list as it was. On
+PostgreSQL the leads and phones go in with COPY.
 """
 
 from __future__ import annotations
@@ -1090,7 +1090,8 @@ class _CopyLeadWriter:
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Lead._meta.db_table])
             (sequence,) = cursor.fetchone()
         self.ids = _LeadIds(self.connection, sequence)
-        self.ids.reserve(expected_rows + expected_rows // 50 + 1000)
+        # The estimate comes from the file's start: a little more, within reason.
+        self.ids.reserve(min(expected_rows + expected_rows // 50 + 1000, 2_000_000))
         self.thread = _WritingThread(self._copy, self.connection)
 
     @staticmethod
@@ -1110,7 +1111,7 @@ class _CopyLeadWriter:
     def write(self, rows: list[PreparedRow]) -> None:
         if self.ids.available() < len(rows):
             self.thread.wait_idle()
-            self.ids.reserve(max(len(rows), 100_000))
+            self.ids.reserve(max(len(rows), 200_000))
         lead_lines = []
         phone_lines = []
         prefix, version, lead_rest, phone_rest, keys = (
