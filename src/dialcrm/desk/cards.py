@@ -9,12 +9,16 @@ are and the browser paints them.
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dialcrm.campaigns.models import Campaign, Lead, Phone, WorkSheetVersion
@@ -25,13 +29,16 @@ from dialcrm.dialer.choices import AttemptOutcome
 from dialcrm.dialer.models import CallAttempt, Callback
 
 HISTORY_LIMIT = 50
+CAMPAIGN_PART_TTL_S = 10.0
 DEFAULT_TIME_ZONE = "Europe/Bucharest"
 
 
-def lead_zone(lead: Lead, phone: Phone | None = None) -> zoneinfo.ZoneInfo:
-    """The lead's time zone: the called number's, else the first number's, else the company's."""
+def lead_zone(
+    lead: Lead, phone: Phone | None = None, phones: list[Phone] | None = None
+) -> zoneinfo.ZoneInfo:
+    """The lead's time zone: the called number's, else the first number's, else Bucharest's."""
     names = [phone.time_zone if phone else ""]
-    names += [item.time_zone for item in lead.phones.all()]
+    names += [item.time_zone for item in (phones if phones is not None else lead.phones.all())]
     for name in names:
         if name:
             try:
@@ -141,34 +148,71 @@ def sheet_version(campaign: Campaign) -> WorkSheetVersion | None:
     return sheet.versions.order_by("-number").first()
 
 
-def render_sheet(version: WorkSheetVersion | None, answers: dict[str, Any] | None) -> str:
-    if version is None:
+def render_sheet(definition: dict[str, Any] | None, answers: dict[str, Any] | None) -> str:
+    if definition is None:
         return ""
-    groups = render_groups(version.definition, answers or {})
+    groups = render_groups(definition, answers or {})
     return render_to_string("desk/_sheet.html", {"groups": groups})
 
 
-def campaign_part(campaign: Campaign) -> dict[str, Any]:
-    """What the card takes from the campaign (the same for every call of it)."""
+@dataclass(frozen=True)
+class CampaignPart:
+    """What every card of a campaign shares: kept a few seconds, so a burst of calls reads the
+    campaign, its statuses, products and work sheet once."""
+
+    fields: dict[str, Any]
+    sheet_version: int | None
+    sheet_definition: dict[str, Any] | None
+    blank_sheet_html: str
+
+
+_campaign_parts: dict[tuple[int, str], tuple[float, CampaignPart]] = {}
+_campaign_parts_lock = threading.Lock()
+
+
+def campaign_part(campaign_id: int) -> CampaignPart:
+    """The campaign's part of the cards, in the active language."""
+    key = (campaign_id, get_language() or "")
+    now = time.monotonic()
+    with _campaign_parts_lock:
+        cached = _campaign_parts.get(key)
+    if cached is not None and now - cached[0] < CAMPAIGN_PART_TTL_S:
+        return cached[1]
+    campaign = Campaign.objects.select_related("client__company", "work_sheet").get(pk=campaign_id)
+    version = sheet_version(campaign)
+    definition = version.definition if version is not None else None
     products = campaign.products.filter(is_active=True).order_by("name")
-    return {
-        "campaign_id": campaign.pk,
-        "campaign": campaign.name,
-        "mode": campaign.dial_mode,
-        "script": campaign.script,
-        "calling_hours": [
-            campaign.calling_hours_start.strftime("%H:%M"),
-            campaign.calling_hours_end.strftime("%H:%M"),
-        ],
-        "statuses": [
-            {"code": status.code, "label": status.label, "category": status.category}
-            for status in selectable_statuses(campaign.client.company, campaign)
-        ],
-        "products": [
-            {"id": product.pk, "code": product.code, "name": product.name, "unit": product.unit}
-            for product in products
-        ],
-    }
+    part = CampaignPart(
+        fields={
+            "campaign_id": campaign.pk,
+            "campaign": campaign.name,
+            "mode": campaign.dial_mode,
+            "script": campaign.script,
+            "calling_hours": [
+                campaign.calling_hours_start.strftime("%H:%M"),
+                campaign.calling_hours_end.strftime("%H:%M"),
+            ],
+            "statuses": [
+                {"code": status.code, "label": status.label, "category": status.category}
+                for status in selectable_statuses(campaign.client.company, campaign)
+            ],
+            "products": [
+                {"id": product.pk, "code": product.code, "name": product.name, "unit": product.unit}
+                for product in products
+            ],
+        },
+        sheet_version=version.number if version is not None else None,
+        sheet_definition=definition,
+        blank_sheet_html=render_sheet(definition, None),
+    )
+    with _campaign_parts_lock:
+        _campaign_parts[key] = (now, part)
+    return part
+
+
+def forget_campaign_parts() -> None:
+    with _campaign_parts_lock:
+        _campaign_parts.clear()
 
 
 def lead_card(
@@ -180,16 +224,16 @@ def lead_card(
     draft: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The card of a lead for a call (or a preview) in a campaign."""
+    part = campaign_part(campaign_id)
     lead = Lead.objects.select_related("call_list").get(pk=lead_id)
-    campaign = Campaign.objects.select_related("client__company", "work_sheet").get(pk=campaign_id)
     phones = list(lead.phones.all())
     called = next((phone for phone in phones if phone.number == number), None)
-    zone = lead_zone(lead, called)
-    version = sheet_version(campaign)
+    zone = lead_zone(lead, called, phones)
     draft = draft or {}
+    answers = draft.get("answers")
     now_local = timezone.now().astimezone(zone)
     return {
-        **campaign_part(campaign),
+        **part.fields,
         "call_id": call_id,
         "lead_id": lead.pk,
         "number": number,
@@ -217,8 +261,10 @@ def lead_card(
         "callbacks": _callbacks(lead, zone),
         "sales": _sales(lead),
         "sheet": {
-            "version": version.number if version else None,
-            "html": render_sheet(version, draft.get("answers")),
+            "version": part.sheet_version,
+            "html": render_sheet(part.sheet_definition, answers)
+            if answers
+            else part.blank_sheet_html,
         },
         "draft": draft,
     }

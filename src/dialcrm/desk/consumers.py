@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import json
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest
 from django.urls import path
 from django.utils import translation
@@ -44,6 +49,8 @@ from dialcrm.dialer.realtime import send_command
 
 logger = logging.getLogger(__name__)
 DEFAULT_AWAY_PAUSE_S = 30.0
+CARD_THREADS = 4
+T = TypeVar("T")
 CARD_MESSAGES = {"call.offered", "lead.previewed", "call.dialing"}
 DIALING_MODES = {"preview", "manual"}
 _away_checks: set[asyncio.Task[None]] = set()
@@ -159,6 +166,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             if problem:
                 await self.refuse(action.action, problem)
                 return
+            if command is None:
+                return  # a new work session: its service logs the agent in
         else:
             command = action.command(self.agent.pk)
         await send_command(command)
@@ -182,7 +191,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                 return _("Finish the call and set its status first.")
         return ""
 
-    def _login_command(self, action: DeskAction) -> tuple[dict[str, Any], str]:
+    def _login_command(self, action: DeskAction) -> tuple[dict[str, Any] | None, str]:
         with translation.override(self.agent.language):
             session = services.open_session(self.agent)
             if action.campaign_id is not None and (
@@ -199,11 +208,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                         wrap_up_s=session.wrap_up_s if session else 30,
                     )
                 except (ValidationError, services.Conflict) as error:
-                    return {}, " ".join(getattr(error, "messages", [str(error)]))
+                    return None, " ".join(getattr(error, "messages", [str(error)]))
                 self.mode = session.mode
-                return {}, ""  # start_work logs in on commit
+                return None, ""
             if session is None:
-                return {}, _("Choose a campaign on the start-of-work screen first.")
+                return None, _("Choose a campaign on the start-of-work screen first.")
             self.mode = session.mode
             return services.login_command(session), ""
 
@@ -222,7 +231,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if kind in CARD_MESSAGES and message.get("lead_id") and message.get("campaign_id"):
             started = time.perf_counter()
             try:
-                message["card"] = await database_sync_to_async(self._card)(message)
+                message["card"] = await card_builders.run(self._card, message)
             except Exception:  # a card that cannot be built must not lose the call
                 logger.exception("desk: no card for %s", message)
             message["card_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -238,6 +247,45 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             )
 
 
+class CardBuilders:
+    """A few threads that build the cards of calls put through, each keeping its database
+    connection: a card is on the agent's screen in the time of its queries, not of a new
+    connection's set-up (the product's requests may run with DATABASE_CONN_MAX_AGE=0)."""
+
+    def __init__(self, size: int) -> None:
+        self.threads = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"desk-card-{index}")
+            for index in range(size)
+        ]
+        self.turn = itertools.cycle(self.threads)
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        thread = next(self.turn)
+        return await loop.run_in_executor(thread, functools.partial(_kept, function, *args))
+
+    def close_connections(self) -> None:
+        """Close each thread's connection (a test database is dropped only when unused)."""
+        for thread in self.threads:
+            thread.submit(_close_connection).result()
+
+
+def _kept(function: Callable[..., T], *args: Any) -> T:
+    try:
+        return function(*args)
+    except (InterfaceError, OperationalError):
+        # The connection died (a database restart): once more on a fresh one.
+        connection.close()
+        return function(*args)
+
+
+def _close_connection() -> None:
+    connection.close()  # this thread's own
+
+
+card_builders = CardBuilders(CARD_THREADS)
+
+
 def _presence_key(agent_id: int) -> str:
     return f"desk:connection:{agent_id}"
 
@@ -251,7 +299,7 @@ async def _pause_if_still_away(agent_id: int, connection: str) -> None:
     state = await database_sync_to_async(services.agent_state)(agent_id)
     if state["state"] in (AgentState.LOGGED_OUT, AgentState.PAUSED):
         return
-    logger.info("desk of agent %s lost for %.0f s: pausing", agent_id, away_pause_s())
+    logger.info("desk of agent %s lost for %.1f s: pausing", agent_id, away_pause_s())
     await send_command({"kind": "pause", "agent_id": agent_id, "reason": PauseReason.DISCONNECTED})
 
 

@@ -107,7 +107,7 @@ def parse_desk_message(payload: Any) -> DeskAction:
             number.strip() and not NUMBER_PATTERN.fullmatch(number.strip())
         ):
             raise DeskMessageError(
-                _('"%(number)s" is not a phone number.') % {"number": _shown(number)}, action
+                _("%(number)s is not a phone number.") % {"number": _shown(number)}, action
             )
         return DeskAction(action, number=re.sub(r"[ ().-]", "", number.strip()))
     return DeskAction(action)

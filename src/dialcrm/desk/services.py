@@ -403,7 +403,7 @@ def _check_closing(
     status = statuses.get(status_code.upper()) if isinstance(status_code, str) else None
     if status is None:
         errors["status"] = [_("Choose one of the campaign's statuses.")]
-    version = cards.sheet_version(campaign)
+    version = cards.sheet_version(campaign)  # checked against the current one, never cached
     if sheet_version is not None and (version is None or version.number != sheet_version):
         if version is not None and version.sheet.versions.filter(number=sheet_version).exists():
             version = version.sheet.versions.get(number=sheet_version)
