@@ -149,7 +149,8 @@ def run_worker_forever(stop_event: threading.Event, poll_seconds: float = POLL_S
     last_reap = time.monotonic()
     while not stop_event.is_set():
         try:
-            close_old_connections()
+            if not connection.in_atomic_block:  # (a test's transaction)
+                close_old_connections()  # a connection broken or too old is opened again
             ran = run_pending_jobs()
             if time.monotonic() - last_reap > REAP_EVERY_SECONDS:
                 reap_interrupted_jobs()
