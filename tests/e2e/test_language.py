@@ -31,7 +31,7 @@ def test_a_romanian_speaker_gets_romanian_pages_after_signing_in(
     expect(page).to_have_url(path_is("/"))
     expect(page.locator("html")).to_have_attribute("lang", "ro")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bună ziua, North.Agent")
-    expect(page.locator("main .card-header").first).to_have_text("Organizație")
+    expect(page.locator("main .card-header", has_text="Organizație")).to_have_count(1)
     page.goto("/org/teams/")
     expect(page.locator("html")).to_have_attribute("lang", "ro")
     expect(page.get_by_role("heading", level=1)).to_have_text("Echipe")
