@@ -100,9 +100,14 @@ def test_a_retry_the_engine_never_heard_of_is_sent_again(
 ):
     call = connected_call(desk_campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        _sale(desk_campaign, call)
+        first = _sale(desk_campaign, call)
     with django_capture_on_commit_callbacks(execute=True):
-        _sale(desk_campaign, call)
+        _sale(desk_campaign, call)  # a double click: the engine is told once
+    Disposition.objects.filter(pk=first.disposition.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=30)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _sale(desk_campaign, call)  # a retry long after, the call still open in the engine
 
     assert Sale.objects.count() == 1
     assert [command["kind"] for command in sent_commands] == ["disposition", "disposition"]

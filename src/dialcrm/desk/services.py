@@ -56,6 +56,8 @@ MAX_NOTE_LENGTH = 2000
 MAX_DRAFT_BYTES = 100_000
 MAX_QUANTITY = 10_000
 MAX_CALLBACK_DAYS = 90
+# A retried closing older than this whose call the engine has not closed is sent to it again.
+RESEND_AFTER_S = 10.0
 ENDPOINT_PATTERN = re.compile(r"[A-Za-z0-9_./:@+-]{1,100}")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Statuses after which the whole work sheet must be filled as the back office defined it; after
@@ -333,8 +335,10 @@ def submit_disposition(
         if existing is not None:
             if existing.idempotency_key == idempotency_key:
                 attempt.refresh_from_db(fields=["status"])
-                if attempt.status_id is None:
-                    # The engine may never have heard of it (a lost command): tell it again.
+                age = timezone.now() - existing.created_at
+                if attempt.status_id is None and age.total_seconds() > RESEND_AFTER_S:
+                    # Long after, and the engine has not closed the call: it may never have heard
+                    # of it (a lost command). A quick double submission is not sent twice.
                     _send_on_commit(_disposition_command(existing))
                 return Recorded(existing, is_replay=True)
             raise Conflict(

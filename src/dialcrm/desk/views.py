@@ -33,11 +33,16 @@ def _require_agent(request: HttpRequest) -> Any:
     return request.user
 
 
+def _pause_reasons() -> dict[str, str]:
+    # The engine logs agents in paused "not ready" until they say they are ready.
+    return {**dict(PauseReason.choices), "not_ready": _("Not ready yet")}
+
+
 def _desk_texts() -> dict[str, Any]:
     """Labels the desk's script shows, in the agent's language."""
     return {
         "states": dict(AgentState.choices),
-        "pause_reasons": dict(PauseReason.choices),
+        "pause_reasons": _pause_reasons(),
         "modes": dict(DialMode.choices),
         "connecting": _("Connecting…"),
         "reconnecting": _("Connection lost: reconnecting…"),
@@ -46,7 +51,6 @@ def _desk_texts() -> dict[str, Any]:
         "saving": _("Saving draft…"),
         "not_saved": _("Draft not saved: it is kept in this browser and sent again."),
         "recorded": _("Status recorded."),
-        "recorded_before": _("Status recorded (already sent before)."),
         "fix_errors": _("Some answers need attention."),
         "choose_status": _("Choose a status."),
         "failed": _("Could not send: check the connection and try again."),
@@ -148,7 +152,7 @@ def team(request: HttpRequest) -> HttpResponse:
             "csrf": get_token(request),
             "texts": {
                 "states": dict(AgentState.choices),
-                "pause_reasons": dict(PauseReason.choices),
+                "pause_reasons": _pause_reasons(),
                 "reconnecting": _("Connection lost: reconnecting…"),
                 "confirm_logout": _("Log out %(name)s? A call in progress finishes first."),
                 "done_pause": _("%(name)s will be paused (after the call, if on one)."),

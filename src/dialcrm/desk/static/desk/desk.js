@@ -23,6 +23,7 @@
   var FIGURES_EVERY_MS = 60000;
   var STORE_PREFIX = "dialcrm-desk-draft-";
   var DESKTOP_WIDTH = 992;
+  var DRAFT_PAUSE_MS = 500;
   var STATE_CLASSES = {
     ready: "text-bg-success",
     reserved: "text-bg-primary",
@@ -88,6 +89,7 @@
       callback_at: "",
       callback_for: "me",
       go_ready: goReady,
+      pause_reason: "break",
       key: newKey(),
     };
   }
@@ -125,6 +127,7 @@
       submitPromise: null,
       draftChain: Promise.resolve(),
       noticeTimer: null,
+      draftTimer: null,
 
       init: function () {
         var self = this;
@@ -252,7 +255,9 @@
         }
         this.state = state;
         this.reason = reason || "";
-        if (state === "logged_out" && this.card && this.phase === "preview") this.close();
+        // A previewed lead is given back (skipped, or left for a pause) when the agent is no
+        // longer reserved for it.
+        if (this.card && this.phase === "preview" && state !== "reserved") this.close();
       },
 
       offered: function (message) {
@@ -346,6 +351,7 @@
         this.form.callback_at = draft.callback_at || "";
         this.form.callback_for = draft.callback_for || "me";
         if (typeof draft.go_ready === "boolean") this.form.go_ready = draft.go_ready;
+        if (draft.pause_reason) this.form.pause_reason = draft.pause_reason;
         if (draft.key) this.form.key = draft.key;
         this.draftText = "";
         this.$refs.sheet.innerHTML = card.sheet ? card.sheet.html : "";
@@ -480,6 +486,7 @@
           callback_at: this.form.callback_at,
           callback_for: this.form.callback_for,
           go_ready: this.form.go_ready,
+          pause_reason: this.form.pause_reason,
           key: this.form.key,
         };
       },
@@ -487,6 +494,31 @@
       storeLocal: function (unsaved) {
         if (!this.card || !this.card.call_id) return;
         writeLocal(this.card.call_id, { data: this.draftData(), unsaved: unsaved });
+      },
+
+      typed: function () {
+        // Kept in this browser at once (a reload right after a keystroke loses nothing); saved on
+        // the server once the typing pauses.
+        var self = this;
+        this.storeLocal(true);
+        window.clearTimeout(this.draftTimer);
+        this.draftTimer = window.setTimeout(function () {
+          self.saveDraft();
+        }, DRAFT_PAUSE_MS);
+      },
+
+      leave: function () {
+        // The page goes away (a reload, a closed tab): what is not saved yet leaves with it.
+        if (!this.card || !this.card.call_id) return;
+        var local = readLocal(this.card.call_id);
+        if (!local || !local.unsaved) return;
+        window.fetch(API + "calls/" + this.card.call_id + "/draft", {
+          method: "PUT",
+          keepalive: true,
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf },
+          body: JSON.stringify({ data: local.data }),
+        });
       },
 
       saveDraft: function () {
@@ -558,6 +590,7 @@
           callback_at: this.isCallback() && this.form.callback_at ? this.form.callback_at : null,
           callback_for_me: this.form.callback_for === "me",
           go_ready: this.form.go_ready,
+          pause_reason: this.form.go_ready ? "" : this.form.pause_reason,
           sheet_version: card.sheet ? card.sheet.version : null,
         };
         this.storeLocal(true);
@@ -565,7 +598,7 @@
           if (reply.status === 200 || reply.status === 201) {
             forgetLocal(callId);
             if (self.card && self.card.call_id === callId) self.close();
-            self.show(reply.status === 201 ? texts.recorded : texts.recorded_before, "success");
+            self.show(texts.recorded, "success"); // a repeat (200) recorded nothing more
             window.setTimeout(function () {
               self.loadFigures();
             }, 1000);
