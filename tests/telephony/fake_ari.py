@@ -1,15 +1,15 @@
-"""A fake Asterisk for the tests: ARI's REST resources and events WebSocket, driven by Asterisk's
-own ARI contract.
+"""A fake Asterisk for the tests: ARI's REST resources and events WebSocket, driven by dialcrm's
+own description of the part of ARI it uses (ari_subset.json, next to this file).
 
 Strict where Asterisk is, stricter where a mistake of ours would otherwise pass silently:
 
-- The contract (Swagger 1.1 JSON from Asterisk's `rest-api/api-docs/`) is loaded at start-up. A
-  path the contract does not list answers 404, a method it does not list for that path 405, a
-  parameter it does not list for the operation 400 naming it (Asterisk itself ignores unknown
-  parameters, so a misspelt one would silently do nothing), a missing required parameter, a value
-  outside `allowableValues` or of the wrong type 400.
-- Every answer and every event is checked against the contract's models before it leaves, and an
-  error status must be one the operation lists.
+- The description is loaded at start-up. A path it does not list answers 404, a method it does
+  not list for that path 405, a parameter it does not list for the operation 400 naming it
+  (Asterisk itself ignores unknown parameters, so a misspelt one would silently do nothing), a
+  missing required parameter, a value outside its allowed values or of the wrong type 400.
+  test_ari_subset.py holds the description against Asterisk's published ARI contract.
+- Every answer and every event is checked against the description's models before it leaves,
+  and an error status must be one the operation lists.
 - The calls behave as a real Asterisk was seen to (reference/asterisk.md): originate answers 200
   with the channel Down and no ChannelCreated; Dial '' / RINGING / ANSWER; StasisStart only after
   answer; no final Dial at the originate timeout (ChannelDestroyed 19); a hang-up by DELETE sends
@@ -31,7 +31,6 @@ import contextlib
 import itertools
 import json
 import logging
-import os
 import re
 import socket
 import uuid
@@ -45,10 +44,7 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-CONTRACT_DIR = Path(
-    os.environ.get("ARI_CONTRACT_DIR", REPOSITORY.parent / "shared/reference/asterisk-ari")
-)
+SUBSET_FILE = Path(__file__).with_name("ari_subset.json")
 ASTERISK_ID = "02:42:ac:11:00:02"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 
@@ -105,11 +101,14 @@ class Refused(Exception):
         self.message = message
 
 
-class ContractViolation(AssertionError):
-    """The fake itself was about to say something the contract does not allow."""
+class SubsetViolation(AssertionError):
+    """The fake itself was about to say something dialcrm's ARI subset does not allow."""
 
 
-# --- the contract ------------------------------------------------------------------------------
+# --- dialcrm's ARI subset ----------------------------------------------------------------------
+
+# The types a parameter may have; fields and answers have those of _PRIMITIVES, or a model.
+PARAMETER_TYPES = frozenset({"string", "int", "long", "boolean", "containers"})
 
 
 @dataclass(frozen=True)
@@ -124,76 +123,75 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Operation:
-    resource: str  # the file's name: channels, bridges, ...
     method: str
-    path: str  # as the contract writes it, without /ari
-    nickname: str
+    path: str  # as the subset writes it, without /ari
     pattern: re.Pattern[str]
     literal_segments: int
     parameters: dict[str, Parameter]
     errors: dict[int, str]
-    response_class: str
+    answer: str
+    is_websocket: bool
 
     def describe(self) -> str:
         return f"{self.method} /ari{self.path}"
 
 
-class Contract:
-    """ARI's Swagger 1.1 description: operations by path and method, and the data models."""
+@dataclass(frozen=True)
+class Field:
+    data_type: str
+    is_required: bool
+    allowed: tuple[str, ...] | None
 
-    def __init__(self, directory: Path = CONTRACT_DIR) -> None:
-        if not directory.is_dir():
-            raise FileNotFoundError(
-                f"the ARI contract is not at {directory}: set ARI_CONTRACT_DIR to a copy of "
-                "Asterisk's rest-api/api-docs directory"
-            )
-        self.operations: list[Operation] = []
-        self.models: dict[str, dict[str, Any]] = {}
-        self.parents: dict[str, str] = {}
-        for file in sorted(directory.glob("*.json")):
-            document = json.loads(file.read_text())
-            self.models.update(document.get("models", {}))
-            for api in document.get("apis", []):
-                for operation in api.get("operations", []):
-                    self.operations.append(self._operation(file.stem, api["path"], operation))
+
+@dataclass(frozen=True)
+class Model:
+    parent: str | None
+    fields: dict[str, Field]  # its own, not its parent's
+
+
+class AriSubset:
+    """The ARI that dialcrm uses, as ari_subset.json describes it: operations by path and method,
+    and the models of answers and events."""
+
+    def __init__(self, file: Path = SUBSET_FILE) -> None:
+        document = json.loads(file.read_text())
+        self.file_name = file.name
+        self.operations = [_operation(key, spec) for key, spec in document["operations"].items()]
+        self.models = {name: _model(spec) for name, spec in document["models"].items()}
+        self._check_names()
+
+    def _check_names(self) -> None:
+        """Every type the file names is ARI's or a model it describes, so a slip in the file
+        fails here rather than as a puzzling refusal in some test."""
+        unknown = [
+            f"{operation.method} {operation.path}: answer {operation.answer!r}"
+            for operation in self.operations
+            if not self._is_known(operation.answer)
+        ]
+        unknown += [
+            f"{operation.method} {operation.path}: parameter {parameter.name} {parameter.data_type!r}"
+            for operation in self.operations
+            for parameter in operation.parameters.values()
+            if parameter.data_type not in PARAMETER_TYPES
+        ]
         for name, model in self.models.items():
-            for child in model.get("subTypes", []):
-                self.parents[child] = name
-        if not self.operations:
-            raise FileNotFoundError(f"no ARI operations found in {directory}")
-
-    @staticmethod
-    def _operation(resource: str, path: str, spec: dict[str, Any]) -> Operation:
-        parameters = {}
-        for item in spec.get("parameters", []):
-            allowed = (item.get("allowableValues") or {}).get("values")
-            parameters[item["name"]] = Parameter(
-                name=item["name"],
-                location=item["paramType"],
-                # Path parameters are required whether or not the contract says so.
-                is_required=bool(item.get("required")) or item["paramType"] == "path",
-                is_multiple=bool(item.get("allowMultiple")),
-                data_type=item["dataType"],
-                allowed=tuple(allowed) if allowed else None,
+            if model.parent is not None and model.parent not in self.models:
+                unknown.append(f"{name}: extends {model.parent!r}")
+            unknown += [
+                f"{name}.{field_name}: {item.data_type!r}"
+                for field_name, item in model.fields.items()
+                if not self._is_known(item.data_type)
+            ]
+        if unknown:
+            raise ValueError(
+                f"{self.file_name} names types that are neither ARI's nor models it describes: "
+                + "; ".join(unknown)
             )
-        segments = path.strip("/").split("/")
-        regex = "/".join(
-            f"(?P<{segment[1:-1]}>[^/]+)" if segment.startswith("{") else re.escape(segment)
-            for segment in segments
-        )
-        return Operation(
-            resource=resource,
-            method=spec["httpMethod"],
-            path=path,
-            nickname=spec["nickname"],
-            pattern=re.compile(f"/{regex}"),
-            literal_segments=sum(not segment.startswith("{") for segment in segments),
-            parameters=parameters,
-            errors={
-                int(error["code"]): error["reason"] for error in spec.get("errorResponses", [])
-            },
-            response_class=spec.get("responseClass", "void"),
-        )
+
+    def _is_known(self, type_name: str) -> bool:
+        if type_name.startswith("List[") and type_name.endswith("]"):
+            return self._is_known(type_name[5:-1])
+        return type_name == "void" or type_name in _PRIMITIVES or type_name in self.models
 
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
         """The operation for a request path (under /ari) and method, with its path values."""
@@ -203,12 +201,15 @@ class Contract:
             if found is not None:
                 matches.append((operation, found.groupdict()))
         if not matches:
-            raise Refused(404, f"Resource not found: /ari{path} is not in the ARI contract")
+            raise Refused(
+                404,
+                f"Resource not found: /ari{path} is not in dialcrm's ARI subset ({self.file_name})",
+            )
         allowed = [item for item in matches if item[0].method == method]
         if not allowed:
             methods = sorted({item[0].method for item in matches})
             raise Refused(
-                405, f"Invalid method: {method} /ari{path} (the contract allows {methods})"
+                405, f"Invalid method: {method} /ari{path} ({self.file_name} allows {methods})"
             )
         return max(allowed, key=lambda item: item[0].literal_segments)
 
@@ -248,7 +249,7 @@ class Contract:
                 )
                 raise Refused(
                     400,
-                    f"{operation.describe()} has no parameter {name!r} (the contract lists "
+                    f"{operation.describe()} has no parameter {name!r} ({self.file_name} lists "
                     f"{listed})",
                 )
         values: dict[str, Any] = {}
@@ -267,55 +268,107 @@ class Contract:
         return values
 
     def check(self, type_name: str, value: Any, where: str) -> None:
-        """Raise ContractViolation unless `value` is a valid `type_name` of the contract."""
+        """Raise SubsetViolation unless `value` is a valid `type_name` of the subset."""
         if type_name == "void":
             return
         if type_name.startswith("List[") and type_name.endswith("]"):
             if not isinstance(value, list):
-                raise ContractViolation(f"{where}: expected a list, got {value!r}")
+                raise SubsetViolation(f"{where}: expected a list, got {value!r}")
             for index, item in enumerate(value):
                 self.check(type_name[5:-1], item, f"{where}[{index}]")
             return
         primitive = _PRIMITIVES.get(type_name)
         if primitive is not None:
             if not primitive(value):
-                raise ContractViolation(f"{where}: {value!r} is not a {type_name}")
+                raise SubsetViolation(f"{where}: {value!r} is not a {type_name}")
             return
         if type_name not in self.models:
-            raise ContractViolation(f"{where}: the contract has no model {type_name!r}")
+            raise SubsetViolation(f"{where}: {self.file_name} has no model {type_name!r}")
         if not isinstance(value, dict):
-            raise ContractViolation(f"{where}: a {type_name} must be an object, got {value!r}")
-        properties = self.properties(type_name)
-        for name, spec in properties.items():
-            if spec.get("required") and name not in value:
-                raise ContractViolation(f"{where}: {type_name} lacks required {name!r}")
+            raise SubsetViolation(f"{where}: a {type_name} must be an object, got {value!r}")
+        fields = self.fields(type_name)
+        missing = [name for name, item in fields.items() if item.is_required and name not in value]
+        if missing:
+            raise SubsetViolation(f"{where}: {type_name} lacks required {missing[0]!r}")
         for name, item in value.items():
-            spec = properties.get(name)
+            spec = fields.get(name)
             if spec is None:
-                raise ContractViolation(f"{where}: {type_name} has no property {name!r}")
-            if item is None and not spec.get("required"):
+                raise SubsetViolation(f"{where}: {type_name} has no field {name!r}")
+            if item is None and not spec.is_required:
                 continue
-            self.check(spec["type"], item, f"{where}.{name}")
-            allowed = (spec.get("allowableValues") or {}).get("values")
-            if allowed and item not in allowed:
-                raise ContractViolation(f"{where}.{name}: {item!r} is not one of {allowed}")
+            self.check(spec.data_type, item, f"{where}.{name}")
+            if spec.allowed is not None and item not in spec.allowed:
+                raise SubsetViolation(
+                    f"{where}.{name}: {item!r} is not one of {list(spec.allowed)}"
+                )
 
-    def properties(self, type_name: str) -> dict[str, dict[str, Any]]:
-        """A model's properties with those of the models it extends."""
+    def fields(self, type_name: str) -> dict[str, Field]:
+        """A model's fields with those of the models it extends."""
         chain = [type_name]
-        while chain[-1] in self.parents:
-            chain.append(self.parents[chain[-1]])
-        merged: dict[str, dict[str, Any]] = {}
+        while (parent := self.models[chain[-1]].parent) is not None:
+            chain.append(parent)
+        merged: dict[str, Field] = {}
         for name in reversed(chain):
-            merged.update(self.models[name].get("properties", {}))
+            merged.update(self.models[name].fields)
         return merged
 
     def is_event(self, type_name: str) -> bool:
-        while type_name in self.parents:
-            type_name = self.parents[type_name]
-            if type_name == "Event":
+        model = self.models.get(type_name)
+        while model is not None and model.parent is not None:
+            if model.parent == "Event":
                 return True
+            model = self.models[model.parent]
         return False
+
+
+def _operation(key: str, spec: dict[str, Any]) -> Operation:
+    method, _, path = key.partition(" ")
+    segments = path.strip("/").split("/")
+    # Path values are required strings; the subset does not list them again.
+    parameters = {
+        segment[1:-1]: Parameter(segment[1:-1], "path", True, False, "string", None)
+        for segment in segments
+        if segment.startswith("{")
+    }
+    for name, item in spec["parameters"].items():
+        allowed = item.get("allowed")
+        parameters[name] = Parameter(
+            name=name,
+            location=item.get("in", "query"),
+            is_required=item["required"],
+            is_multiple=item.get("multiple", False),
+            data_type=item["type"],
+            allowed=tuple(allowed) if allowed else None,
+        )
+    regex = "/".join(
+        f"(?P<{segment[1:-1]}>[^/]+)" if segment.startswith("{") else re.escape(segment)
+        for segment in segments
+    )
+    return Operation(
+        method=method,
+        path=path,
+        pattern=re.compile(f"/{regex}"),
+        literal_segments=sum(not segment.startswith("{") for segment in segments),
+        parameters=parameters,
+        errors={int(status): meaning for status, meaning in spec["errors"].items()},
+        answer=spec["answer"],
+        is_websocket=spec.get("websocket", False),
+    )
+
+
+def _model(spec: dict[str, Any]) -> Model:
+    allowed = spec.get("allowed", {})
+    return Model(
+        parent=spec.get("extends"),
+        fields={
+            name: Field(
+                data_type=written.removesuffix("?"),
+                is_required=not written.endswith("?"),
+                allowed=tuple(allowed[name]) if name in allowed else None,
+            )
+            for name, written in spec["fields"].items()
+        },
+    )
 
 
 def _is_date(value: Any) -> bool:
@@ -332,11 +385,8 @@ _PRIMITIVES: dict[str, Callable[[Any], bool]] = {
     "string": lambda value: isinstance(value, str),
     "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
     "long": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "double": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
     "boolean": lambda value: isinstance(value, bool),
-    "object": lambda value: isinstance(value, dict),
     "Date": _is_date,
-    "binary": lambda value: isinstance(value, bytes),
 }
 
 
@@ -457,7 +507,6 @@ class FakeChannel:
     )
     bridge_id: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
-    recording: str | None = None
     # After answer: either the application (+ args) or a dialplan location.
     start_app: str | None = None
     start_args: list[str] = field(default_factory=list)
@@ -547,9 +596,9 @@ class FakeAri:
         users: dict[str, str] | None = None,
         amd_context: str = "dialcrm-amd",
         amd_app: str = "dialcrm",
-        contract: Contract | None = None,
+        subset: AriSubset | None = None,
     ) -> None:
-        self.contract = contract or Contract()
+        self.subset = subset or AriSubset()
         self.users = users if users is not None else {"dialcrm": "secret"}
         self.amd_context = amd_context
         self.amd_app = amd_app
@@ -573,31 +622,28 @@ class FakeAri:
         self._sequence = itertools.count(1)
         self._server: uvicorn.Server | None = None
         self.port = 0
-        self._handlers: dict[tuple[str, str], Handler] = {
-            ("channels", "list"): self._list_channels,
-            ("channels", "get"): self._get_channel,
-            ("channels", "originate"): self._originate,
-            ("channels", "originateWithId"): self._originate,
-            ("channels", "hangup"): self._hangup,
-            ("channels", "continueInDialplan"): self._continue,
-            ("channels", "play"): self._play,
-            ("channels", "playWithId"): self._play,
-            ("channels", "record"): self._record_channel,
-            ("bridges", "list"): self._list_bridges,
-            ("bridges", "get"): self._get_bridge,
-            ("bridges", "create"): self._create_bridge,
-            ("bridges", "createWithId"): self._create_bridge,
-            ("bridges", "destroy"): self._destroy_bridge,
-            ("bridges", "addChannel"): self._add_channel,
-            ("bridges", "removeChannel"): self._remove_channel,
-            ("bridges", "record"): self._record_bridge,
-            ("recordings", "getLive"): self._get_live_recording,
-            ("recordings", "stop"): self._stop_recording,
-            ("recordings", "listStored"): self._list_stored,
-            ("recordings", "getStored"): self._get_stored,
-            ("recordings", "getStoredFile"): self._get_stored_file,
-            ("asterisk", "ping"): self._ping,
+        # By the subset's "METHOD /path"; __init__ checks that each operation has its handler.
+        self._handlers: dict[str, Handler] = {
+            "GET /channels": self._list_channels,
+            "GET /channels/{channelId}": self._get_channel,
+            "POST /channels": self._originate,
+            "DELETE /channels/{channelId}": self._hangup,
+            "POST /channels/{channelId}/continue": self._continue,
+            "POST /channels/{channelId}/play": self._play,
+            "POST /bridges": self._create_bridge,
+            "GET /bridges/{bridgeId}": self._get_bridge,
+            "DELETE /bridges/{bridgeId}": self._destroy_bridge,
+            "POST /bridges/{bridgeId}/addChannel": self._add_channel,
+            "POST /bridges/{bridgeId}/record": self._record_bridge,
+            "POST /recordings/live/{recordingName}/stop": self._stop_recording,
         }
+        served = {f"{op.method} {op.path}" for op in self.subset.operations if not op.is_websocket}
+        if served != set(self._handlers):
+            raise ValueError(
+                f"{self.subset.file_name} and the fake's handlers differ: described only "
+                f"{sorted(served - set(self._handlers))}, handled only "
+                f"{sorted(set(self._handlers) - served)}"
+            )
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -712,18 +758,13 @@ class FakeAri:
             status, payload = self._answer(scope, query, body)
         except Refused as refusal:
             status, payload = refusal.status, {"message": refusal.message}
-        if isinstance(payload, bytes):
-            content, content_type = payload, b"audio/wav"
-        elif status == 204:
-            content, content_type = b"", b"application/json"
-        else:
-            content, content_type = json.dumps(payload).encode(), b"application/json"
+        content = b"" if status == 204 else json.dumps(payload).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", content_type),
+                    (b"content-type", b"application/json"),
                     (b"content-length", str(len(content)).encode()),
                 ],
             }
@@ -737,26 +778,26 @@ class FakeAri:
         path = scope["path"]
         if not path.startswith("/ari/"):
             raise Refused(404, "Resource not found")
-        operation, path_values = self.contract.find(scope["method"], path[len("/ari") :])
+        operation, path_values = self.subset.find(scope["method"], path[len("/ari") :])
         try:
             document = json.loads(body) if body.strip() else None
         except ValueError:
             raise Refused(400, "the request body is not JSON") from None
-        values = self.contract.parse(operation, path_values, query, document)
-        handler = self._handlers.get((operation.resource, operation.nickname))
-        if handler is None:
-            raise Refused(501, f"the fake does not implement {operation.describe()}")
+        values = self.subset.parse(operation, path_values, query, document)
+        if operation.is_websocket:
+            raise Refused(400, f"{operation.describe()} is a WebSocket")
+        handler = self._handlers[f"{operation.method} {operation.path}"]
         try:
             status, payload = handler(values)
         except Refused as refusal:
             if refusal.status not in operation.errors and refusal.status != 400:
-                raise ContractViolation(
+                raise SubsetViolation(
                     f"{operation.describe()} may not answer {refusal.status} "
-                    f"(the contract lists {sorted(operation.errors)})"
+                    f"({self.subset.file_name} lists {sorted(operation.errors)})"
                 ) from None
             raise
         if status < 300:
-            self.contract.check(operation.response_class, payload, operation.describe())
+            self.subset.check(operation.answer, payload, operation.describe())
         return status, payload
 
     def _authenticate(self, scope: dict[str, Any], query: list[tuple[str, str]]) -> None:
@@ -787,10 +828,10 @@ class FakeAri:
             self._authenticate(scope, query)
             if not scope["path"].startswith("/ari/"):
                 raise Refused(404, "Resource not found")
-            operation, path_values = self.contract.find("GET", scope["path"][len("/ari") :])
-            if operation.nickname != "eventWebsocket":
+            operation, path_values = self.subset.find("GET", scope["path"][len("/ari") :])
+            if not operation.is_websocket:
                 raise Refused(400, f"{operation.describe()} is not a WebSocket")
-            values = self.contract.parse(operation, path_values, query, None)
+            values = self.subset.parse(operation, path_values, query, None)
         except Refused as refusal:
             content = json.dumps({"message": refusal.message}).encode()
             await send(
@@ -849,9 +890,9 @@ class FakeAri:
 
     def _deliver_to(self, listener: Listener, app: str, fields: dict[str, Any]) -> None:
         event = {"asterisk_id": ASTERISK_ID, "application": app, "timestamp": _now(), **fields}
-        if not self.contract.is_event(event["type"]):
-            raise ContractViolation(f"{event['type']} is not an event of the contract")
-        self.contract.check(event["type"], event, f"event {event['type']}")
+        if not self.subset.is_event(event["type"]):
+            raise SubsetViolation(f"{event['type']} is not an event of {self.subset.file_name}")
+        self.subset.check(event["type"], event, f"event {event['type']}")
         listener.received.append(event)
         listener.outbox.put_nowait(event)
 
@@ -1085,8 +1126,6 @@ class FakeAri:
         if channel.bridge_id is not None:
             self._leave_bridge(channel)
         self._leave_stasis(channel)
-        if channel.recording is not None:
-            self._finish_recording(channel.recording)
         for playback in list(self.playbacks.values()):
             if playback["target_uri"] == f"channel:{channel.id}":
                 self._finish_playback(playback, "done")
@@ -1191,9 +1230,6 @@ class FakeAri:
             raise Refused(404, "Bridge not found")
         return bridge
 
-    def _list_bridges(self, values: dict[str, Any]) -> tuple[int, Any]:
-        return 200, [bridge.snapshot() for bridge in self.bridges.values()]
-
     def _get_bridge(self, values: dict[str, Any]) -> tuple[int, Any]:
         return 200, self._bridge(values["bridgeId"]).snapshot()
 
@@ -1233,8 +1269,6 @@ class FakeAri:
                 raise Refused(400, "Channel not found")
             if channel.stasis_app is None:
                 raise Refused(422, "Channel not in Stasis application")
-            if channel.recording is not None:
-                raise Refused(409, "Channel currently recording")
             channels.append(channel)
         for channel in channels:
             if channel.bridge_id == bridge.id:
@@ -1249,17 +1283,6 @@ class FakeAri:
                 bridge=bridge.snapshot(),
                 channel=channel.snapshot(),
             )
-        return 204, None
-
-    def _remove_channel(self, values: dict[str, Any]) -> tuple[int, Any]:
-        bridge = self._bridge(values["bridgeId"])
-        for channel_id in values["channel"]:
-            channel = self.channels.get(channel_id)
-            if channel is None:
-                raise Refused(400, "Channel not found")
-            if channel.bridge_id != bridge.id:
-                raise Refused(422, "Channel not in this bridge")
-            self._leave_bridge(channel)
         return 204, None
 
     def _leave_bridge(self, channel: FakeChannel) -> None:
@@ -1297,63 +1320,25 @@ class FakeAri:
         return {**recording, "state": "queued"}
 
     def _apps_of_target(self, target_uri: str) -> set[str]:
-        kind, _, target = target_uri.partition(":")
-        if kind == "channel":
-            channels = [self.channels[target]] if target in self.channels else []
-        else:
-            bridge = self.bridges.get(target)
-            channels = [self.channels[c] for c in bridge.channels] if bridge else []
+        bridge = self.bridges.get(target_uri.removeprefix("bridge:"))
+        channels = [self.channels[c] for c in bridge.channels] if bridge else []
         return {app for channel in channels for app, n in channel.subscriptions.items() if n > 0}
 
     def _record_bridge(self, values: dict[str, Any]) -> tuple[int, Any]:
         bridge = self._bridge(values["bridgeId"])
         return 201, self._start_recording(values, f"bridge:{bridge.id}")
 
-    def _record_channel(self, values: dict[str, Any]) -> tuple[int, Any]:
-        channel = self._channel(values["channelId"])
-        if channel.stasis_app is None or channel.bridge_id is not None:
-            raise Refused(409, "Channel is not in a Stasis application, or is bridged")
-        recording = self._start_recording(values, f"channel:{channel.id}")
-        channel.recording = values["name"]
-        return 201, recording
-
     def _finish_recording(self, name: str) -> None:
         recording = self.live_recordings.pop(name, None)
         if recording is None:
             return
         apps = self._apps_of_target(recording["target_uri"])
-        for channel in self.channels.values():
-            if channel.recording == name:
-                channel.recording = None
         recording = {**recording, "state": "done", "duration": 1}
         self.stored_recordings[name] = {"name": name, "format": recording["format"]}
         self._emit(apps, {"type": "RecordingFinished", "recording": recording})
-
-    def _get_live_recording(self, values: dict[str, Any]) -> tuple[int, Any]:
-        recording = self.live_recordings.get(values["recordingName"])
-        if recording is None:
-            raise Refused(404, "Recording not found")
-        return 200, dict(recording)
 
     def _stop_recording(self, values: dict[str, Any]) -> tuple[int, Any]:
         if values["recordingName"] not in self.live_recordings:
             raise Refused(404, "Recording not found")
         self._finish_recording(values["recordingName"])
         return 204, None
-
-    def _list_stored(self, values: dict[str, Any]) -> tuple[int, Any]:
-        return 200, list(self.stored_recordings.values())
-
-    def _get_stored(self, values: dict[str, Any]) -> tuple[int, Any]:
-        recording = self.stored_recordings.get(values["recordingName"])
-        if recording is None:
-            raise Refused(404, "Recording not found")
-        return 200, dict(recording)
-
-    def _get_stored_file(self, values: dict[str, Any]) -> tuple[int, Any]:
-        if values["recordingName"] not in self.stored_recordings:
-            raise Refused(404, "Recording not found")
-        return 200, b"RIFF\x24\x00\x00\x00WAVEfmt "
-
-    def _ping(self, values: dict[str, Any]) -> tuple[int, Any]:
-        return 200, {"asterisk_id": ASTERISK_ID, "ping": "pong", "timestamp": _now()}
