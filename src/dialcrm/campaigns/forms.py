@@ -95,7 +95,7 @@ class CampaignForm(ScopedModelForm):
         self.fields["agents"].queryset = self.fields["agents"].queryset.filter(role=Role.AGENT)
         self.fields["agents"].widget.attrs["size"] = 8
         for name in ("statuses", "products", "teams", "dnc_lists", "calling_days"):
-            self.fields[name].widget.attrs["class"] = "form-check-input"
+            self.fields[name].widget.attrs["class"] = "form-check-input"  # on each box
         if not self.is_bound and self.instance.pk is None:
             self.initial.setdefault("calling_days", [0, 1, 2, 3, 4, 5])
 
