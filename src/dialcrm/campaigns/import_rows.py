@@ -105,13 +105,9 @@ def prepare_rows(plan: RowPlan, rows: list[tuple[int, list[str]]]) -> list[Prepa
         values = tuple([cells[index].strip() if index >= 0 else "" for index in field_columns])
         if max(map(len, values)) > shortest_limit:
             _check_lengths(values, field_columns, problems)
-        custom = {}
-        for name, index in custom_columns:
-            value = cells[index].strip()
-            if value:
-                if len(value) > CUSTOM_MAX_LENGTH:
-                    problems.append(Problem(index, value[:50], TOO_LONG))
-                custom[name] = value
+        custom = {name: value for name, index in custom_columns if (value := cells[index].strip())}
+        if custom and max(map(len, custom.values())) > CUSTOM_MAX_LENGTH:
+            _check_custom_lengths(custom, custom_columns, problems)
         phones: list[tuple[Normalised, str, int, int]] = []
         any_value = False
         for index, kind, priority in phone_columns:
@@ -122,15 +118,15 @@ def prepare_rows(plan: RowPlan, rows: list[tuple[int, list[str]]]) -> list[Prepa
             result = normalise(raw)
             if type(result) is Normalised:
                 # The same number twice in a row counts once.
-                if not any(phone[0].e164 == result.e164 for phone in phones):
+                if not phones or all(phone[0].e164 != result.e164 for phone in phones):
                     phones.append((result, kind, priority, index))
             else:
                 code = FOREIGN_NUMBER if result == FOREIGN else INVALID_NUMBER
                 problems.append(Problem(index, raw[:50], code))
         if not any_value:
             problems.append(Problem(-1, "", NO_PHONE))
-        is_valid = bool(phones) and not any(
-            problem.code in (TOO_LONG, EXTRA_CELLS) for problem in problems
+        is_valid = bool(phones) and (
+            not problems or not any(problem.code in (TOO_LONG, EXTRA_CELLS) for problem in problems)
         )
         append(PreparedRow(number, values, custom, phones, problems, is_valid))
     return prepared
@@ -141,4 +137,13 @@ def _check_lengths(
 ) -> None:
     for name, index, value in zip(LEAD_FIELDS, field_columns, values, strict=True):
         if len(value) > FIELD_MAX_LENGTH[name]:
+            problems.append(Problem(index, value[:50], TOO_LONG))
+
+
+def _check_custom_lengths(
+    custom: dict[str, str], custom_columns: tuple[tuple[str, int], ...], problems: list[Problem]
+) -> None:
+    for name, index in custom_columns:
+        value = custom.get(name, "")
+        if len(value) > CUSTOM_MAX_LENGTH:
             problems.append(Problem(index, value[:50], TOO_LONG))
