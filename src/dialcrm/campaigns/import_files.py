@@ -163,14 +163,14 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
 
 def detect_delimiter(text: str) -> str:
     """The delimiter of a CSV text: the sniffer's answer among , ; tab |, else the most
-    frequent of them in the first line, else a comma (a file of one column)."""
+    frequent of them in the first line that is not blank, else a comma (one column)."""
     lines = text.splitlines()
     sample = "\n".join(lines[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
         pass
-    first = lines[0] if lines else ""
+    first = next((line for line in lines if line.strip()), "")
     counts = {delimiter: first.count(delimiter) for delimiter in DELIMITERS}
     best = max(counts, key=lambda delimiter: counts[delimiter])
     return best if counts[best] else ","
