@@ -15,7 +15,7 @@ log). Targets: under 60 s and under 500 MB.
 
     createdb -h 127.0.0.1 -U postgres dialcrm_bench_import   # once (the script tries too)
     .venv/bin/python bench/list_import.py [--rows 1000000] [--dnc-rows 1000000]
-        [--database dialcrm_bench_import]
+        [--database dialcrm_bench_import] [--repeat 1]
 
 The database is emptied of leads and do-not-call numbers at the start: use one for benchmarks.
 """
@@ -338,33 +338,21 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         }
     )
     options = imports.ImportOptions(dedupe_against="client", dnc_list_ids=(dnc_list.pk,))
-    _reset_peak_memory()
-    load_before = os.getloadavg()[0]
-    cpu_before, database_before = _cpu_seconds(), _backend_cpu_seconds()
-    started = time.perf_counter()
-    job = imports.create_import(operator, call_list, list_file, list_file.name)
-    imports.start_import(operator, job, mapping, options)
-    run_claimed(ImportJob, claim(ImportJob, job.pk))
-    seconds = time.perf_counter() - started
-    peak = _peak_memory_mb()
-    cpu, database = _cpu_seconds() - cpu_before, _backend_cpu_seconds()
-    job.refresh_from_db()
-    if job.state != "done":
-        sys.exit(f"The import failed: {job.error_message}")
-    print(f"import: {seconds:.1f} s; measuring the database alone on the rows it wrote...")
+    runs = []
+    for attempt in range(args.repeat):
+        if attempt:  # the same import again, into an emptied list
+            _empty_lists()
+        runs.append(_measure_import(operator, call_list, list_file, mapping, options))
+        print(f"import {attempt + 1}: {runs[-1]['seconds']} s")
+    best = min(runs, key=lambda run: run["seconds"])
+    job = ImportJob.objects.get(pk=best.pop("job_id"))
+    print("measuring the database alone on the rows the import wrote...")
     tables = baseline_tables(call_list, workdir)
+    seconds = best["seconds"]
     result = {
         "rows": args.rows,
-        "seconds": round(seconds, 1),
-        "rows_per_second": round(args.rows / seconds),
-        "peak_rss_mb": round(peak),
-        "cpu_seconds_importer": round(cpu, 1),
-        "cpu_seconds_database": (
-            round(database - database_before, 1)
-            if database is not None and database_before is not None
-            else None
-        ),
-        "load_average_before": round(load_before, 2),
+        **best,
+        "all_runs_seconds": [run["seconds"] for run in runs],
         "baseline_raw_copy_seconds": round(baseline, 1),
         "ratio_to_raw_copy": round(seconds / baseline, 1),
         "baseline_tables_copy_seconds": round(tables, 1),
@@ -381,7 +369,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         },
         "leads_in_list": Lead.objects.filter(call_list=call_list).count(),
         "phones_in_list": Phone.objects.filter(lead__call_list=call_list).count(),
-        "targets_met": seconds < 60 and peak < 500,
+        "targets_met": seconds < 60 and best["peak_rss_mb"] < 500,
     }
     for path in (list_file, dnc_file):
         path.unlink(missing_ok=True)
@@ -389,11 +377,58 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def _empty_lists() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE campaigns_phone, campaigns_lead CASCADE")
+        cursor.execute("UPDATE campaigns_calllist SET version = 0")
+
+
+def _measure_import(
+    operator: object, call_list: object, list_file: Path, mapping: object, options: object
+) -> dict[str, object]:
+    """One import of the list file, measured: seconds, peak memory, CPU time."""
+    from dialcrm.campaigns import imports
+    from dialcrm.campaigns.models import ImportJob
+    from dialcrm.campaigns.worker import claim, run_claimed
+
+    _reset_peak_memory()
+    load_before = os.getloadavg()[0]
+    cpu_before, database_before = _cpu_seconds(), _backend_cpu_seconds()
+    started = time.perf_counter()
+    job = imports.create_import(operator, call_list, list_file, list_file.name)
+    imports.start_import(operator, job, mapping, options)
+    run_claimed(ImportJob, claim(ImportJob, job.pk))
+    seconds = time.perf_counter() - started
+    peak = _peak_memory_mb()
+    cpu, database = _cpu_seconds() - cpu_before, _backend_cpu_seconds()
+    job.refresh_from_db()
+    if job.state != "done":
+        sys.exit(f"The import failed: {job.error_message}")
+    return {
+        "job_id": job.pk,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(job.rows_read / seconds),
+        "peak_rss_mb": round(peak),
+        "cpu_seconds_importer": round(cpu, 1),
+        "cpu_seconds_database": (
+            round(database - database_before, 1)
+            if database is not None and database_before is not None
+            else None
+        ),
+        "load_average_before": round(load_before, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dnc-rows", type=int, default=1_000_000)
     parser.add_argument("--database", default="dialcrm_bench_import")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="import N times (into the emptied list): the best"
+    )
     result = run(parser.parse_args())
     print(json.dumps(result, indent=2))
 
