@@ -46,7 +46,7 @@ def test_the_agent_reads_their_call_card_with_the_lead_s_history(desk_campaign, 
     assert card["call_id"] == str(call.call_id) == current["call_id"]
     assert card["lead"]["name"] == "Lead0"
     assert card["number"] == call.number
-    assert card["script"].startswith("Good morning")
+    assert card["script"] == "Good morning Lead0, I am North.Agent from Energia, about your bill."
     assert card["sheet"]["version"] == 2
     assert 'name="ws_full_name"' in card["sheet"]["html"]
     assert [item["status"] for item in card["history"]] == ["CB"]

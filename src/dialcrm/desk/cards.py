@@ -15,6 +15,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -75,33 +76,52 @@ def _lead_fields(lead: Lead) -> list[dict[str, str]]:
     return shown
 
 
+def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """A staff member's name as `Staff.__str__` writes it, from plain values."""
+    full = " ".join(part for part in (first_name, last_name) if part)
+    return full or username or ""
+
+
 def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
-    attempts = (
-        CallAttempt.objects.filter(lead=lead)
+    """The lead's earlier attempts, newest first, with their status and the agent's note: one
+    query of plain values (this runs for every call put through)."""
+    notes = Disposition.objects.filter(attempt_id=OuterRef("pk")).values("note")[:1]
+    rows = (
+        CallAttempt.objects.filter(lead_id=lead.pk)
         .exclude(outcome=AttemptOutcome.CANCELLED)
-        .select_related("status", "agent", "campaign")
-        .order_by("-dialed_at")[:HISTORY_LIMIT]
+        .order_by("-dialed_at")
+        .annotate(agent_note=Subquery(notes))
+        .values_list(
+            "call_id",
+            "dialed_at",
+            "number",
+            "campaign__name",
+            "outcome",
+            "status__code",
+            "status__label",
+            "agent__first_name",
+            "agent__last_name",
+            "agent__username",
+            "agent_note",
+        )[:HISTORY_LIMIT]
     )
-    notes = dict(
-        Disposition.objects.filter(lead=lead)
-        .exclude(note="")
-        .values_list("attempt_id", "note")[:HISTORY_LIMIT]
-    )
+    outcomes = dict(AttemptOutcome.choices)
     history = []
-    for attempt in attempts:
-        if str(attempt.call_id) == current_call_id:
+    for row in rows:
+        call_id, dialed_at, number, campaign, outcome, code, label, first, last, user, note = row
+        if str(call_id) == current_call_id:
             continue
         history.append(
             {
-                "at": _when(attempt.dialed_at),
-                "lead_time": _when(attempt.dialed_at, zone),
-                "number": attempt.number,
-                "campaign": attempt.campaign.name,
-                "outcome": attempt.get_outcome_display(),
-                "status": attempt.status.code if attempt.status else "",
-                "status_label": attempt.status.label if attempt.status else "",
-                "agent": str(attempt.agent) if attempt.agent else "",
-                "note": notes.get(attempt.pk, ""),
+                "at": _when(dialed_at),
+                "lead_time": _when(dialed_at, zone),
+                "number": number,
+                "campaign": campaign,
+                "outcome": str(outcomes.get(outcome, outcome)),
+                "status": code or "",
+                "status_label": label or "",
+                "agent": _person(first, last, user),
+                "note": note or "",
             }
         )
     return history
@@ -222,8 +242,10 @@ def lead_card(
     call_id: str = "",
     number: str = "",
     draft: dict[str, Any] | None = None,
+    agent: Any = None,
 ) -> dict[str, Any]:
-    """The card of a lead for a call (or a preview) in a campaign."""
+    """The card of a lead for a call (or a preview) in a campaign, for an agent (whose name, like
+    the lead's, fills the script's {agent} and {lead})."""
     part = campaign_part(campaign_id)
     lead = Lead.objects.select_related("call_list").get(pk=lead_id)
     phones = list(lead.phones.all())
@@ -267,7 +289,17 @@ def lead_card(
             else part.blank_sheet_html,
         },
         "draft": draft,
+        "script": _script(part.fields["script"], agent, lead),
     }
+
+
+def _script(script: str, agent: Any, lead: Lead) -> str:
+    names = {"{lead}": lead.first_name or str(lead)}
+    if agent is not None:
+        names["{agent}"] = agent.first_name or str(agent)
+    for placeholder, name in names.items():
+        script = script.replace(placeholder, name)
+    return script
 
 
 def call_card(attempt: CallAttempt) -> dict[str, Any]:
@@ -279,6 +311,7 @@ def call_card(attempt: CallAttempt) -> dict[str, Any]:
         call_id=str(attempt.call_id),
         number=attempt.number,
         draft=draft,
+        agent=attempt.agent,
     )
     started = attempt.connected_at or attempt.dialed_at
     card["elapsed_s"] = max(0.0, (timezone.now() - started).total_seconds()) if started else 0.0

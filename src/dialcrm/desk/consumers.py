@@ -244,6 +244,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                 int(message["campaign_id"]),
                 call_id=str(message.get("call_id") or ""),
                 number=str(message.get("number") or ""),
+                agent=self.agent,
             )
 
 

@@ -227,7 +227,7 @@ def access_call(agent: Any, call_id: Any) -> CallAttempt:
     try:
         key = str(call_id)
         attempts = CallAttempt.objects.filter(call_id=key, agent_id=agent.pk)
-        attempt = attempts.select_related("campaign__client", "lead").first()
+        attempt = attempts.select_related("campaign__client", "lead", "agent").first()
     except (ValueError, ValidationError):
         attempt = None
     if attempt is None or not agent.is_active:
