@@ -56,7 +56,9 @@ class DeskCampaign:
 def make_desk_campaign(org: Any, leads: int = 3, **settings: Any) -> DeskCampaign:
     """A running campaign for North 1, each lead with an earlier call by the teammate."""
     settings.setdefault("dial_mode", "progressive")
-    settings.setdefault("script", "Good morning {lead}, I am {agent} from Energia, about your bill.")
+    settings.setdefault(
+        "script", "Good morning {lead}, I am {agent} from Energia, about your bill."
+    )
     running = make_running_campaign(org, leads=leads, **settings)
     campaign = running.campaign
     version = WorkSheetVersion.objects.create(sheet=campaign.work_sheet, number=2, definition=SHEET)

@@ -373,3 +373,14 @@ def test_an_agent_s_figures_today_against_the_team(desk_campaign, client_for):
     assert figures["mine"]["sales"] == 1
     assert figures["mine"]["talk_s"] >= 12
     assert figures["team"]["agents"] == 0  # nobody logged in today: no team average yet
+
+
+def test_the_desk_speaks_romanian(desk_campaign, client_for):
+    agent = desk_campaign.agent
+    agent.language = "ro"
+    agent.save()
+
+    page = client_for(agent).get("/desk/").content.decode()
+
+    assert "Începerea lucrului" in page
+    assert "Disponibil din nou după fiecare apel" in page

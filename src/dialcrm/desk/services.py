@@ -65,6 +65,9 @@ IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 FULL_SHEET_CATEGORIES = frozenset({StatusCategory.SALE, StatusCategory.POSITIVE_CONTACT})
 
 
+AUDIT_WORDS = {SupervisorActionKind.PAUSE: "Paused", SupervisorActionKind.LOGOUT: "Logged out"}
+
+
 class Conflict(Exception):
     """A request that contradicts what is recorded already (a second status for a call)."""
 
@@ -655,7 +658,8 @@ def supervise(supervisor: Any, agent_id: Any, kind: str) -> SupervisorAction:
             AuditAction.UPDATE,
             instance=agent,
             company_id=agent.company_id,
-            summary=f"{SupervisorActionKind(kind).label} by team leader {supervisor}",
+            # The log is written in one language, whoever reads it.
+            summary=f"{AUDIT_WORDS[kind]} by team leader {supervisor}",
         )
         if kind == SupervisorActionKind.PAUSE:
             _send_on_commit(

@@ -55,6 +55,7 @@ def _desk_texts() -> dict[str, Any]:
         "choose_status": _("Choose a status."),
         "failed": _("Could not send: check the connection and try again."),
         "not_answered": _("Your call was not answered (%(cause)s)."),
+        "logged_out": _("You are logged out of the campaign."),
         "wrap_up_left": _("Wrap-up: %(time)s left"),
         "wrap_up_over": _("Wrap-up time over by %(time)s"),
         "phases": {

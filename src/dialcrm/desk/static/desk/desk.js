@@ -217,7 +217,7 @@
       receive: function (message) {
         var type = message.type;
         if (type === "desk.snapshot") this.restore(message);
-        else if (type === "agent.state") this.setState(message.state, message.reason, 0);
+        else if (type === "agent.state") this.stateChanged(message);
         else if (type === "call.offered") this.offered(message);
         else if (type === "call.dialing") this.dialing(message);
         else if (type === "lead.previewed") this.previewed(message);
@@ -246,6 +246,17 @@
           this.flushDraft();
         } else if (this.card && (this.phase === "talking" || this.phase === "ended")) {
           this.close(); // the call got its status meanwhile
+        }
+      },
+
+      stateChanged: function (message) {
+        this.setState(message.state, message.reason, 0);
+        if (message.state === "logged_out" && !this.leaving) {
+          // Logged out (by the agent elsewhere, or by the team leader): the work session is over.
+          this.show(texts.logged_out, "info");
+          window.setTimeout(function () {
+            window.location.reload();
+          }, 1500);
         }
       },
 
