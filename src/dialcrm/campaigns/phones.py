@@ -136,7 +136,7 @@ def _country(code: int) -> _Country | None:
 
 def _country_for_digits(digits: str) -> tuple[_Country | None, str]:
     """Split international digits (after + or 00) into a country and its national number."""
-    if digits.startswith("0"):
+    if not digits or digits.startswith("0"):
         return None, ""
     for length in (1, 2, 3):
         code = int(digits[:length])
