@@ -70,6 +70,7 @@ _WRITTEN = st.one_of(
     st.from_regex(r"00[0-9]{6,15}", fullmatch=True),
     st.from_regex(r"\+40 ?7[0-9]{2} ?[0-9]{3} ?[0-9]{3}", fullmatch=True),
     st.from_regex(r"[0-9]{1,13}", fullmatch=True),
+    st.from_regex(r"(00|\+|0)?[0-9]{0,4}", fullmatch=True),
 )
 
 
@@ -86,3 +87,11 @@ def test_fast_path_agrees_on_many_random_numbers():
         digits = "".join(generator.choice("0123456789") for _ in range(generator.randint(6, 14)))
         prefix = generator.choice(["", "0", "07", "+", "00", "+40", "0040", "+4"])
         _fast_agrees(normaliser, prefix + digits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.text(max_size=40))
+def test_any_text_gives_a_number_or_a_reason_never_an_error(raw):
+    result = PhoneNormaliser("RO").normalise(raw)
+
+    assert isinstance(result, Normalised) or result in (INVALID, FOREIGN)
