@@ -317,7 +317,10 @@ class CallList(AuditedModel):
 class Lead(models.Model):
     """A prospect on a call list: standard fields, any custom fields, several phones."""
 
-    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="leads")
+    # Indexed by the composite indexes below, which all start with it.
+    call_list = models.ForeignKey(
+        CallList, on_delete=models.CASCADE, related_name="leads", db_index=False
+    )
     external_id = models.CharField(max_length=100, blank=True)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
