@@ -496,3 +496,38 @@ async def test_a_team_leader_follows_the_team_live(org):
         "message": {"type": "agent.state", "state": "paused", "reason": "lunch"},
     }
     assert len(again["agents"]) == 2
+
+
+async def test_manual_mode_dials_the_agent_s_number_and_passes_on_the_rules_refusals(org):
+    from dialcrm.campaigns.models import DncList, DncNumber
+
+    desk = await db(make_desk_campaign, org, dial_mode="manual")
+
+    def block() -> None:
+        national = DncList.objects.create(company=org.company, name="National")
+        DncNumber.objects.create(dnc_list=national, number="+40744999999")
+        desk.campaign.dnc_lists.add(national)
+
+    await db(block)
+    async with running_engine(desk.campaign.pk):
+        socket = await connected(desk.agent)
+        await expect(socket, "desk.snapshot")
+        await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+        await expect(socket, "agent.state")
+        await socket.send_json_to({"action": "ready"})
+        await expect(socket, "agent.state")
+        await socket.send_json_to({"action": "dial", "number": "0744 999 999"})
+        refused = await expect(socket, "command.refused")
+        await socket.send_json_to({"action": "dial", "number": "(0744) 123-456"})
+        dialing = await expect(socket, "call.dialing")
+        offered = await expect(socket, "call.offered")
+        await socket.disconnect()
+
+    assert refused == {
+        "type": "command.refused",
+        "command": "dial",
+        "reason": "+40744999999 is on a do-not-call list",
+    }
+    assert dialing["number"] == offered["number"] == "+40744123456"
+    assert dialing["card"]["phones"][0]["number"] == "+40744123456"
+    assert offered["call_id"] == dialing["call_id"]

@@ -176,8 +176,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         """Actions that make no sense in the agent's state, refused before the engine."""
         kind, state = action.action, self.state
         busy = state in (AgentState.ON_CALL, AgentState.WRAP_UP)
-        if kind == "hang_up" and state != AgentState.ON_CALL:
-            return _("You are not on a call.")
+        if kind == "hang_up" and state not in (AgentState.ON_CALL, AgentState.RESERVED):
+            return _("You are not on a call.")  # reserved: their own call may be ringing
         if kind in ("ready", "login") and busy:
             return _("Finish the call and set its status first.")
         if kind in ("ready", "pause") and state == AgentState.LOGGED_OUT:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from dialcrm.desk.choices import AgentPauseReason, SkipReason
 
 MAX_MESSAGE_CHARS = 4096
-NUMBER_PATTERN = re.compile(r"\+?[0-9][0-9 ().-]{2,30}")
+NUMBER_PATTERN = re.compile(r"\+?\(?[0-9][0-9 ().-]{2,30}")
 FIELDS: dict[str, frozenset[str]] = {
     "login": frozenset({"campaign_id"}),
     "ready": frozenset(),
