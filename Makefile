@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python bench/list_import.py
 	$(BIN)/python bench/lead_list.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/desk.py
 
 # Translators: refresh the catalogues after changing texts (needs Debian's gettext).
 messages: python-deps

@@ -110,7 +110,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py stops reading after 5 s by default, exactly as long as the channel layer
+            # waits for a message: a quiet WebSocket would die. The pool must also outgrow the
+            # number of desks connecting at once.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}]
+            },
         }
     }
     CACHES = {
@@ -192,6 +197,8 @@ TELEPHONY = env.choice(
 )
 # The demo runs the engine and simulated agents inside the web process.
 DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
+# An agent whose desk stays disconnected this long is paused (a call in progress goes on).
+DESK_AWAY_PAUSE_S = env.integer("DESK_AWAY_PAUSE_S", default=30, minimum=5)
 # ... and the background worker of list and do-not-call imports (`dialcrm worker` otherwise).
 WORKER_IN_PROCESS = env.boolean("WORKER_IN_PROCESS", default=DIALCRM_ENV == "demo")
 

@@ -527,6 +527,7 @@ async def test_manual_mode_dials_the_agent_s_number_and_passes_on_the_rules_refu
         "type": "command.refused",
         "command": "dial",
         "reason": "+40744999999 is on a do-not-call list",
+        "agent_id": desk.agent.pk,
     }
     assert dialing["number"] == offered["number"] == "+40744123456"
     assert dialing["card"]["phones"][0]["number"] == "+40744123456"

@@ -423,6 +423,7 @@ class CampaignRunner:
                 "campaign_id": self.settings.campaign_id,
                 "lead_id": call.lead.lead_id,
                 "number": call.lead.number,
+                "answered_at": call.answered_s,
                 "wait_s": round(wait, 3),
             },
         )
@@ -847,6 +848,7 @@ class Engine:
         self.listeners[agent_id].append(listener)
 
     def publish_agent(self, agent_id: int, message: dict[str, Any]) -> None:
+        message = {**message, "agent_id": agent_id}
         for listener in self.listeners.get(agent_id, ()):
             listener(message)
         self.spawn(self.publisher.to_agent(agent_id, message))
@@ -1216,6 +1218,8 @@ def _close_connection() -> None:
 
 
 def _log_failure(future: Future[Any]) -> None:
+    if future.cancelled():
+        return  # work queued behind a shutdown
     error = future.exception()
     if error is not None and not isinstance(error, store.DialRefused):
         logger.error("dialer database write failed", exc_info=error)

@@ -119,5 +119,6 @@ async def test_an_unassigned_agent_is_refused(running, org):
             "type": "command.refused",
             "command": "login",
             "reason": "you are not assigned to this campaign",
+            "agent_id": outsider.pk,
         }
     ]

@@ -168,6 +168,7 @@ async def test_unknown_and_out_of_order_events_are_ignored(running):
         "type": "agent.state",
         "state": "paused",
         "campaign_id": running.campaign.pk,
+        "agent_id": running.agents[0].pk,
     } in messages
 
 

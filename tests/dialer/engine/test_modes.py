@@ -142,7 +142,12 @@ async def test_manual_dial_keeps_the_rules(org, number, reason):
     refused = await desk.expect("command.refused")
     await _stop(stop, task)
 
-    assert refused == {"type": "command.refused", "command": "dial", "reason": reason}
+    assert refused == {
+        "type": "command.refused",
+        "command": "dial",
+        "reason": reason,
+        "agent_id": desk.agent_id,
+    }
     assert await query(lambda: CallAttempt.objects.count()) == 0
 
 
