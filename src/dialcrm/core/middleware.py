@@ -115,10 +115,12 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            translation.activate(request.user.language)
-            request.LANGUAGE_CODE = request.user.language
-        return self.get_response(request)
+        if not request.user.is_authenticated:
+            return self.get_response(request)
+        request.LANGUAGE_CODE = request.user.language
+        # For this request only: the thread's language is given back afterwards.
+        with translation.override(request.user.language):
+            return self.get_response(request)
 
 
 class AuditContextMiddleware:
