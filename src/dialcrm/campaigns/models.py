@@ -84,10 +84,6 @@ class Client(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
-
 
 class Status(AuditedModel):
     """A call status (disposition): how a call went, and what it means for dialing."""
@@ -131,10 +127,6 @@ class Status(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.label}"
-
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
 
     def clean(self) -> None:
         if self.is_final and self.retry_after_minutes is not None:
@@ -185,10 +177,6 @@ class WorkSheet(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
 
     @property
     def current_version(self) -> WorkSheetVersion | None:
@@ -250,10 +238,6 @@ class DncList(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
 
 
 class DncNumber(models.Model):
@@ -406,10 +390,6 @@ class ImportMapping(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
 
 
 class ImportJob(models.Model):

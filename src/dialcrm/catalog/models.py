@@ -57,10 +57,6 @@ class Product(AuditedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
-
     def price_on(self, day: datetime.date, currency: str | None = None) -> ProductPrice | None:
         prices = self.prices.filter(valid_from__lte=day).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=day)

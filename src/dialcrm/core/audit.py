@@ -122,7 +122,11 @@ def record(
 
 
 def _company_of(instance: models.Model) -> int | None:
-    return getattr(instance, "audit_company_id", None)
+    """The company an entry belongs to: the model's `audit_company_id` if it says, else its
+    own `company` (most models have one)."""
+    if hasattr(instance, "audit_company_id"):
+        return instance.audit_company_id
+    return getattr(instance, "company_id", None)
 
 
 class AuditedModel(models.Model):

@@ -111,10 +111,6 @@ class NetworkRule(AuditedModel):
     def __str__(self) -> str:
         return self.network
 
-    @property
-    def audit_company_id(self) -> int | None:
-        return self.company_id
-
     def clean(self) -> None:
         try:
             self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))

@@ -98,10 +98,6 @@ class Location(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def audit_company_id(self) -> int:
-        return self.company_id
-
 
 class Team(AuditedModel):
     """A work group of agents at one location, led by a team leader."""
@@ -243,10 +239,6 @@ class Staff(AbstractUser, AuditedModel):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    @property
-    def audit_company_id(self) -> int | None:
-        return self.company_id
 
     def clean(self) -> None:
         super().clean()
