@@ -9,27 +9,26 @@ seconds), so the benchmark's desks measure answer-to-screen without touching the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
 
-from django.conf import settings  # noqa: E402
-
-from dialcrm.asgi import router  # noqa: E402
+from dialcrm.asgi import make_application  # noqa: E402
+from dialcrm.dialer.core.distributions import Distribution, DistributionKind  # noqa: E402
+from dialcrm.dialer.core.scenario import AnsweringMachineDetection, Outcomes  # noqa: E402
 from dialcrm.dialer.realtime import ChannelsPublisher  # noqa: E402
+from dialcrm.dialer.service import run_dialer  # noqa: E402
+from dialcrm.telephony.clock import Clock  # noqa: E402
 from dialcrm.telephony.gateway import CallAnswered, GatewayEvent  # noqa: E402
-from dialcrm.telephony.simulated import SimulatedGateway  # noqa: E402
+from dialcrm.telephony.simulated import (
+    CustomerModel,  # noqa: E402
+    SimulatedGateway,  # noqa: E402
+)
 
 SPEEDUP = float(os.environ.get("DESK_BENCH_SPEEDUP", "5"))
-# redis-py 8 gives up a read after 5 s (the time channels_redis blocks for a message) and refuses a
-# 101st connection at once (200 desks connecting or leaving together need more).
-if settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis"):
-    settings.CHANNEL_LAYERS["default"]["CONFIG"] = {
-        "hosts": [{"address": settings.REDIS_URL, "socket_timeout": 30, "max_connections": 2000}]
-    }
 
 
 class StampingGateway(SimulatedGateway):
@@ -55,15 +54,7 @@ class StampingPublisher(ChannelsPublisher):
         await super().to_agent(agent_id, message)
 
 
-async def run_engine(stop: asyncio.Event) -> None:
-    from dialcrm.dialer.core.distributions import Distribution, DistributionKind
-    from dialcrm.dialer.core.scenario import AnsweringMachineDetection, Outcomes
-    from dialcrm.dialer.engine import Engine
-    from dialcrm.dialer.realtime import receive_commands
-    from dialcrm.telephony.clock import Clock
-    from dialcrm.telephony.simulated import CustomerModel
-
-    clock = Clock(speedup=SPEEDUP)
+def _stamping_gateway(clock: Clock) -> StampingGateway:
     customers = CustomerModel(
         outcomes=Outcomes(human=0.6, machine=0.0, busy=0.1, failed=0.0),
         time_to_answer_s=Distribution(DistributionKind.UNIFORM, 3.0, 12.0),
@@ -75,33 +66,17 @@ async def run_engine(stop: asyncio.Event) -> None:
     )
     gateway = StampingGateway(clock, customers, seed=11)
     gateway.answered_at = {}
-    engine = Engine(gateway, clock, StampingPublisher(gateway))
-    engine.sync_every_s = 1.0
-    commands = asyncio.create_task(receive_commands(engine))
-    try:
-        await engine.run(stop)
-    finally:
-        commands.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await commands
-        await gateway.close()
+    return gateway
 
 
-async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] != "lifespan":
-        await router(scope, receive, send)
-        return
-    stop = asyncio.Event()
-    task: asyncio.Task[None] | None = None
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            task = asyncio.create_task(run_engine(stop))
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            stop.set()
-            if task is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, timeout=15)
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+def run_engine(stop: asyncio.Event) -> Awaitable[None]:
+    return run_dialer(
+        stop,
+        speedup=SPEEDUP,
+        gateway_for=_stamping_gateway,
+        publisher_for=lambda gateway: StampingPublisher(gateway),
+        sync_every_s=1.0,
+    )
+
+
+application = make_application(run_engine)

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
@@ -29,44 +30,58 @@ router = ProtocolTypeRouter(
 )
 
 
-async def lifespan(receive: Any, send: Any) -> None:
-    """Start the in-process services with the server (the demo: the dialer with its simulated
-    agents, and the import worker in a thread) and stop them with it."""
-    stop = asyncio.Event()
-    worker_stop = threading.Event()
-    task = worker = None
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            if settings.DIALER_IN_PROCESS:
-                from dialcrm.dialer.service import run_dialer
+Services = Callable[[asyncio.Event], Awaitable[None]]
 
-                task = asyncio.create_task(run_dialer(stop, with_simulated_agents=True))
-            if settings.WORKER_IN_PROCESS:
-                from dialcrm.campaigns.worker import run_worker_forever
 
-                worker = threading.Thread(
-                    target=run_worker_forever,
-                    args=(worker_stop,),
-                    name="import-worker",
-                    daemon=True,
-                )
-                worker.start()
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            stop.set()
-            worker_stop.set()
-            if task is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, timeout=10)
-            if worker is not None:
-                await asyncio.to_thread(worker.join, 10)
-            await send({"type": "lifespan.shutdown.complete"})
+def _demo_dialer(stop: asyncio.Event) -> Awaitable[None]:
+    from dialcrm.dialer.service import run_dialer
+
+    return run_dialer(stop, with_simulated_agents=True)
+
+
+def make_application(dialer: Services | None) -> Callable[..., Awaitable[None]]:
+    """The ASGI application, running `dialer` (if any) and, when configured, the import worker
+    inside the server's process, started and stopped with it. Tests and benchmarks pass their own
+    dialer (another phone system, another speed)."""
+
+    async def lifespan(receive: Any, send: Any) -> None:
+        stop = asyncio.Event()
+        worker_stop = threading.Event()
+        task = worker = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if dialer is not None:
+                    task = asyncio.create_task(dialer(stop))
+                if settings.WORKER_IN_PROCESS:
+                    from dialcrm.campaigns.worker import run_worker_forever
+
+                    worker = threading.Thread(
+                        target=run_worker_forever,
+                        args=(worker_stop,),
+                        name="import-worker",
+                        daemon=True,
+                    )
+                    worker.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                stop.set()
+                worker_stop.set()
+                if task is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(task, timeout=15)
+                if worker is not None:
+                    await asyncio.to_thread(worker.join, 10)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
             return
+        await router(scope, receive, send)
+
+    return application
 
 
-async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        await lifespan(receive, send)
-        return
-    await router(scope, receive, send)
+application = make_application(_demo_dialer if settings.DIALER_IN_PROCESS else None)

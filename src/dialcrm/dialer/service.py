@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from dialcrm.dialer.bots import BotBehaviour, SimulatedAgent
-from dialcrm.dialer.engine import Engine
+from dialcrm.dialer.engine import Engine, Publisher
 from dialcrm.dialer.realtime import ChannelsPublisher, receive_commands
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.gateway import Gateway
@@ -49,13 +50,26 @@ def _simulated_agents() -> list[tuple[int, int]]:
     return pairs
 
 
+def _channels_publisher(gateway: Gateway) -> Publisher:
+    return ChannelsPublisher()
+
+
 async def run_dialer(
-    stop: asyncio.Event, *, with_simulated_agents: bool = False, speedup: float = 1.0
+    stop: asyncio.Event,
+    *,
+    with_simulated_agents: bool = False,
+    speedup: float = 1.0,
+    gateway_for: Callable[[Clock], Gateway] = make_gateway,
+    publisher_for: Callable[[Gateway], Publisher] = _channels_publisher,
+    sync_every_s: float | None = None,
 ) -> None:
-    """Run one engine until `stop` is set."""
+    """Run one engine until `stop` is set. Tests and benchmarks choose their own phone system,
+    publisher and how often the engine looks at the campaigns."""
     clock = Clock(speedup=speedup)
-    gateway = make_gateway(clock)
-    engine = Engine(gateway, clock, ChannelsPublisher())
+    gateway = gateway_for(clock)
+    engine = Engine(gateway, clock, publisher_for(gateway))
+    if sync_every_s is not None:
+        engine.sync_every_s = sync_every_s
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(receive_commands(engine))]
     if with_simulated_agents:
         await asyncio.sleep(0)  # let the engine take its campaigns first
