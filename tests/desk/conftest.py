@@ -126,6 +126,16 @@ def connected_call(desk: DeskCampaign, agent: Any = None, lead: Lead | None = No
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """Each test (each event loop) gets its own channel layer and its Redis connections."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cards() -> Any:
     """Cards start from the database in each test, and leave no connection open after it."""
     from dialcrm.desk.cards import forget_campaign_parts
