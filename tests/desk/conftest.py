@@ -125,14 +125,27 @@ def connected_call(desk: DeskCampaign, agent: Any = None, lead: Lead | None = No
     )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Any:
-    """Each test (each event loop) gets its own channel layer and its Redis connections."""
-    from channels.layers import channel_layers
+# redis-py 8 gives up reading after 5 s by default, the very time channels_redis blocks waiting
+# for a message: an idle consumer then fails with a Redis timeout. The product's settings need
+# `socket_timeout` above 5 s in CHANNEL_LAYERS' hosts (reported); the desk's tests set it.
+CHANNEL_SOCKET_TIMEOUT_S = 30
 
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
+
+@pytest.fixture(autouse=True)
+def _patient_channel_layer(settings: Any) -> None:
+    layers = settings.CHANNEL_LAYERS
+    backend = layers["default"]["BACKEND"]
+    if backend.startswith("channels_redis"):
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": backend,
+                "CONFIG": {
+                    "hosts": [
+                        {"address": settings.REDIS_URL, "socket_timeout": CHANNEL_SOCKET_TIMEOUT_S}
+                    ]
+                },
+            }
+        }
 
 
 @pytest.fixture(autouse=True)
