@@ -40,7 +40,7 @@ def _demo_dialer(stop: asyncio.Event) -> Awaitable[None]:
 
 
 def make_application(dialer: Services | None) -> Callable[..., Awaitable[None]]:
-    """The ASGI application, running `dialer` (if any) and, when configured, the import worker
+    """The ASGI application, running `dialer` (if any) and, when configured, the background worker
     inside the server's process, started and stopped with it. Tests and benchmarks pass their own
     dialer (another phone system, another speed)."""
 
@@ -54,12 +54,12 @@ def make_application(dialer: Services | None) -> Callable[..., Awaitable[None]]:
                 if dialer is not None:
                     task = asyncio.create_task(dialer(stop))
                 if settings.WORKER_IN_PROCESS:
-                    from dialcrm.campaigns.worker import run_worker_forever
+                    from dialcrm.core.worker import run_worker_forever
 
                     worker = threading.Thread(
                         target=run_worker_forever,
                         args=(worker_stop,),
-                        name="import-worker",
+                        name="worker",
                         daemon=True,
                     )
                     worker.start()

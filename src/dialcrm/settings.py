@@ -199,7 +199,8 @@ TELEPHONY = env.choice(
 DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
 # An agent whose desk stays disconnected this long is paused (a call in progress goes on).
 DESK_AWAY_PAUSE_S = env.integer("DESK_AWAY_PAUSE_S", default=30, minimum=5)
-# ... and the background worker of list and do-not-call imports (`dialcrm worker` otherwise).
+# ... and the background worker: imports, webhook deliveries and other background work
+# (`dialcrm worker` otherwise).
 WORKER_IN_PROCESS = env.boolean("WORKER_IN_PROCESS", default=DIALCRM_ENV == "demo")
 
 # TURN for the agents' browser softphones (coturn with use-auth-secret, deploy/coturn/): the

@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from dialcrm.campaigns import dnc
 from dialcrm.campaigns.choices import DncKind, ImportState
 from dialcrm.campaigns.models import DncImportJob, DncList, DncNumber
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core import audit
 from dialcrm.core.choices import AuditAction, Role
 from dialcrm.core.models import AuditEntry
+from dialcrm.core.worker import run_pending_jobs
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from dialcrm.campaigns import dnc
 from dialcrm.campaigns.choices import DncKind
 from dialcrm.campaigns.models import DncImportJob, DncList, DncNumber
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core.choices import Role
+from dialcrm.core.worker import run_pending_jobs
 
 
 @pytest.fixture(autouse=True)

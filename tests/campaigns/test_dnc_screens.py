@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from dialcrm.campaigns.choices import DncKind, ImportState
 from dialcrm.campaigns.models import DncImportJob, DncList, DncNumber
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core.choices import Role
+from dialcrm.core.worker import run_pending_jobs
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dialcrm.campaigns.choices import ImportState
 from dialcrm.campaigns.models import CallList, Client, ImportJob, ImportMapping, Lead
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core.choices import Role
 from dialcrm.core.models import ApiToken, TokenScope
+from dialcrm.core.worker import run_pending_jobs
 
 CSV = b"first_name;phone;phone2\nIon;0722 123 456;07x1\nAna;0733 111 222;\nDan;0722123456;\n"
 

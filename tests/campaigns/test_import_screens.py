@@ -22,8 +22,8 @@ from dialcrm.campaigns.models import (
     Lead,
     Phone,
 )
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core.choices import Role
+from dialcrm.core.worker import run_pending_jobs
 
 CSV = (
     "first_name,last_name,phone,phone2,notes\n"

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from dialcrm.campaigns import dnc, imports
 from dialcrm.campaigns.choices import ImportState
 from dialcrm.campaigns.models import CallList, Client, DncImportJob, DncList, ImportJob
-from dialcrm.campaigns.worker import run_worker_forever
 from dialcrm.core.choices import Role
+from dialcrm.core.worker import run_worker_forever
 
 MAPPING = imports.Mapping.from_json({"columns": [{"column": "phone", "target": "phone"}]})
 

@@ -22,9 +22,9 @@ from dialcrm.campaigns.models import (
     Lead,
     Phone,
 )
-from dialcrm.campaigns.worker import claim, reap_interrupted_jobs, run_pending_jobs
 from dialcrm.core.choices import AuditAction, Role
 from dialcrm.core.models import AuditEntry
+from dialcrm.core.worker import claim, reap_interrupted_jobs, run_pending_jobs
 
 HEADER = "external_id;first_name;last_name;phone1;phone2;city;oras\n"
 ROWS = [

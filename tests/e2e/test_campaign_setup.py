@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 
 from dialcrm.campaigns.models import Campaign, Lead, WorkSheet, WorkSheetVersion
 from dialcrm.campaigns.statuses import seed_default_statuses
-from dialcrm.campaigns.worker import run_pending_jobs
 from dialcrm.core.choices import Role
+from dialcrm.core.worker import run_pending_jobs
 
 from .support import path_is
 

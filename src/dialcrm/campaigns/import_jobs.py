@@ -223,6 +223,17 @@ def fail_job(job: Any, message: str, errors_path: Path | None = None) -> None:
     )
 
 
+def fail_interrupted_job(job: Any) -> None:
+    """Close a job whose worker stopped while running it (the worker's reaping)."""
+    fail_job(
+        job,
+        _(
+            "The import was interrupted (the worker stopped) and nothing was imported. "
+            "Start it again."
+        ),
+    )
+
+
 def file_settings(job: Any) -> FileSettings:
     return FileSettings(job.file_format, job.encoding, job.delimiter, job.has_header)
 

@@ -16,8 +16,8 @@ from dialcrm.campaigns.choices import ImportState
 from dialcrm.campaigns.import_files import ImportFileError
 from dialcrm.campaigns.import_jobs import preview_job
 from dialcrm.campaigns.models import CallList, ImportJob
-from dialcrm.campaigns.worker import claim, run_claimed
 from dialcrm.core import audit
+from dialcrm.core.worker import claim, run_claimed
 from dialcrm.org.models import Staff
 
 BAD_INPUT = 2
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=BAD_INPUT) from None
         claimed = claim(ImportJob, job.pk)
         if claimed is not None:
-            run_claimed(ImportJob, claimed)
+            run_claimed(claimed)
         else:  # a running worker took it first: wait for it
             while job.state in (ImportState.QUEUED, ImportState.RUNNING):
                 time.sleep(0.5)
