@@ -23,11 +23,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 	touch node_modules/.package-lock.json
 
 $(VENDOR)/.copied: node_modules/.package-lock.json
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/alpinejs $(VENDOR)/chartjs
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/alpinejs $(VENDOR)/chartjs $(VENDOR)/jssip
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpinejs/alpine.min.js
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/chart.min.js
+	# JsSIP ships CommonJS only: bundle it into one browser script exposing window.JsSIP.
+	node_modules/.bin/esbuild node_modules/jssip/lib/JsSIP.js --bundle --minify --format=iife \
+		--global-name=JsSIP --platform=browser --target=es2020 --log-level=warning \
+		--outfile=$(VENDOR)/jssip/jssip.min.js
 	touch $@
 
 frontend: $(VENDOR)/.copied
