@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dialcrm.campaigns",
     "dialcrm.dialer",
     "dialcrm.desk",
+    "dialcrm.finance",
 ]
 
 MIDDLEWARE = [

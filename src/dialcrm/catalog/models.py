@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import Role
 from dialcrm.core.constraints import unique_name
+from dialcrm.core.periods import first_overlap
 from dialcrm.core.policy import ADD, ALL_ROLES, CHANGE, DELETE, VIEW, Policy, ScopedQuerySet
 
 CATALOG_EDITORS = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.BACK_OFFICE})
@@ -112,15 +113,13 @@ class ProductPrice(AuditedModel):
             raise ValidationError({"valid_until": _("The end is before the start.")})
         if not self.product_id or not self.valid_from:
             return
-        overlapping = ProductPrice.objects.filter(
-            product_id=self.product_id, currency=self.currency
+        clash = first_overlap(
+            ProductPrice.objects.filter(product_id=self.product_id, currency=self.currency).exclude(
+                pk=self.pk
+            ),
+            self.valid_from,
+            self.valid_until,
         )
-        overlapping = overlapping.exclude(pk=self.pk).filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=self.valid_from)
-        )
-        if self.valid_until:
-            overlapping = overlapping.filter(valid_from__lte=self.valid_until)
-        clash = overlapping.first()
         if clash is not None:
             raise ValidationError(
                 {
