@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+# Commands spelt with a hyphen on the command line, as the documentation writes them.
+COMMAND_ALIASES = {"import-leads": "import_leads", "asterisk-endpoints": "asterisk_endpoints"}
+
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -13,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         from dialcrm.dialer.core.cli import main as simulate_main
 
         return simulate_main(args[1:])
-    args[:1] = [{"import-leads": "import_leads"}.get(args[0], args[0])] if args else []
+    args[:1] = [COMMAND_ALIASES.get(args[0], args[0])] if args else []
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
     from django.core.management import execute_from_command_line
 

@@ -8,6 +8,7 @@ every secret must be given and cookies are secure).
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -211,6 +212,13 @@ WORKER_IN_PROCESS = env.boolean("WORKER_IN_PROCESS", default=DIALCRM_ENV == "dem
 TURN_URLS = env.string_list("TURN_URLS", default=[])
 TURN_SECRET = env.string("TURN_SECRET", default="")
 TURN_TTL_S = env.integer("TURN_TTL_S", default=12 * 3600, minimum=60)
+# The agents' SIP accounts on Asterisk (`dialcrm asterisk-endpoints` writes them): the secret
+# their passwords are derived from, the WebSocket the softphone registers on
+# (wss://pbx.example.com:8089/ws) and the SIP domain of their addresses (by default the
+# WebSocket's host).
+SIP_SECRET = env.string("SIP_SECRET", default="")
+SIP_WSS_URL = env.string("SIP_WSS_URL", default="")
+SIP_DOMAIN = env.string("SIP_DOMAIN", default=urlsplit(SIP_WSS_URL).hostname or "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 
