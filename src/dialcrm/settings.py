@@ -46,7 +46,11 @@ INSTALLED_APPS = [
     "dialcrm.campaigns",
     "dialcrm.dialer",
     "dialcrm.desk",
+    "dialcrm.wallboard",
+    "dialcrm.quality",
     "dialcrm.finance",
+    "dialcrm.reports",
+    "dialcrm.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +194,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+# Call recordings (Asterisk's recording spool, mounted or synced here): quality review plays them.
+RECORDINGS_DIR = Path(env.string("RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
 # List and do-not-call imports: the largest file accepted.
 IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
 
@@ -219,6 +225,31 @@ TURN_TTL_S = env.integer("TURN_TTL_S", default=12 * 3600, minimum=60)
 SIP_SECRET = env.string("SIP_SECRET", default="")
 SIP_WSS_URL = env.string("SIP_WSS_URL", default="")
 SIP_DOMAIN = env.string("SIP_DOMAIN", default=urlsplit(SIP_WSS_URL).hostname or "")
+
+# Webhooks (docs/webhooks.md): how long a receiver has to answer, how many times a delivery is
+# tried (the waits double from the base, with jitter), the largest payload, how long a process
+# keeps a company's subscriptions in memory, and the internal networks (loopback, private,
+# link-local) that receivers may nevertheless be in, for on-premise use (e.g. 10.20.0.0/16).
+WEBHOOK_TIMEOUT_S = env.integer("WEBHOOK_TIMEOUT_S", default=10, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env.integer("WEBHOOK_MAX_ATTEMPTS", default=8, minimum=1)
+WEBHOOK_RETRY_BASE_S = env.integer("WEBHOOK_RETRY_BASE_S", default=30, minimum=1)
+WEBHOOK_MAX_PAYLOAD_BYTES = env.integer("WEBHOOK_MAX_PAYLOAD_BYTES", default=65536, minimum=1024)
+WEBHOOK_SUBSCRIPTIONS_CACHE_S = env.integer("WEBHOOK_SUBSCRIPTIONS_CACHE_S", default=10, minimum=0)
+WEBHOOK_ALLOWED_NETWORKS = env.networks("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
+# Outgoing e-mail (scheduled reports): an SMTP server, with STARTTLS or TLS and a login if it
+# asks for one. DEFAULT_FROM_EMAIL is the sender the recipients see.
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.string("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT_S", default=30, minimum=1)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="dialcrm <reports@localhost>")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise env.ConfigurationError("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one.")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -10,6 +10,11 @@ urlpatterns = [
     path("catalog/", include("dialcrm.catalog.urls")),
     path("campaigns/", include("dialcrm.campaigns.urls")),
     path("desk/", include("dialcrm.desk.urls")),
+    path("reports/", include("dialcrm.reports.urls")),
+    path("finance/", include("dialcrm.finance.urls")),
+    path("quality/", include("dialcrm.quality.urls")),
+    path("webhooks/", include("dialcrm.webhooks.urls")),
+    path("wallboard/", include("dialcrm.wallboard.urls")),
     path("", include("dialcrm.core.urls")),
 ]
 

@@ -5,11 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SaleState(models.TextChoices):
-    """Where a sale is in quality review."""
+    """Where a sale is in quality review (the moves between them: `dialcrm.quality.services`).
+    Only `accepted` counts: toward the campaign's objective, in finance and in reports."""
 
     PENDING = "pending", _("Pending quality review")
+    RESUBMITTED = "resubmitted", _("Fixed and resubmitted")
+    REJECTED = "rejected", _("Returned to the agent")
     ACCEPTED = "accepted", _("Accepted")
-    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SupervisorActionKind(models.TextChoices):
