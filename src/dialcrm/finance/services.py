@@ -105,6 +105,22 @@ def save_plan(actor: Any, plan: FinancialPlan, values: dict[str, Any]) -> Financ
     return save_object(actor, plan, values)
 
 
+def delete_plan(actor: Any, plan: FinancialPlan) -> None:
+    """Withdraw a plan whose period has not started (a begun plan stays, as it was set)."""
+    if not can(actor, DELETE, plan):
+        raise PermissionDenied(_("You may not delete this financial plan."))
+    with transaction.atomic():
+        locked = FinancialPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.has_begun():
+            raise ValidationError(
+                _("This plan's period began on %(start)s: a begun plan stays as it was set.")
+                % {"start": locked.starts_on}
+            )
+        for target in locked.targets.all():
+            target.delete()
+        locked.delete()
+
+
 def add_plan_target(actor: Any, plan: FinancialPlan, values: dict[str, Any]) -> PlanTarget:
     """Give a plan a target for one product (changing a plan: allowed before it starts)."""
     if not can(actor, CHANGE, plan):
@@ -304,6 +320,19 @@ class Profitability:
     total: ProfitRow
     plans: list[PlanProgress]
     warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures in plain values (the API's answer and the screen's charts)."""
+        return {
+            "since": self.period.first_day,
+            "until": self.period.last_day,
+            "currency": self.currency,
+            "group_by": self.group_by,
+            "rows": [row.as_dict() for row in self.rows],
+            "total": self.total.as_dict(),
+            "plans": [progress.as_dict() for progress in self.plans],
+            "warnings": self.warnings,
+        }
 
 
 _TIME_GROUP = {
