@@ -136,7 +136,7 @@ def claim_due(
     worker holds, and push their due time to `now + lease` so nobody takes them meanwhile."""
     with transaction.atomic():
         due = list(
-            rows.select_for_update(skip_locked=True)
+            rows.select_for_update(skip_locked=True, of=("self",))  # not joined rows
             .filter(**{f"{due_field}__lte": now})
             .order_by(due_field, "pk")[:limit]
         )

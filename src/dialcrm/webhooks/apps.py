@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "dialcrm.webhooks"
+    label = "webhooks"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dialcrm.core import worker
+        from dialcrm.webhooks.delivery import deliver_due
+
+        worker.register_periodic(worker.PeriodicWork("webhook deliveries", deliver_due))
