@@ -38,6 +38,7 @@ from dialcrm.dialer.core.pacing import (
 )
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 from dialcrm.dialer.core.states import AgentStatus as AgentState
+from dialcrm.dialer.figures import WallboardFigures
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.gateway import (
     AnsweredBy,
@@ -154,6 +155,7 @@ class CampaignRunner:
         self.ringing_order: list[LiveCall] = []
         self.dials = 0
         self.stop_reason = ""
+        self.wallboard = WallboardFigures()
 
     def _strategy(self) -> PacingStrategy | None:
         mode = self.settings.dial_mode
@@ -726,6 +728,7 @@ class CampaignRunner:
             callback_agent_id=command.callback_agent_id,
             note=command.note,
         )
+        self.wallboard.note_status(command.status_code, now_s)
         talk_started = agent.talk_started_s or now_s
         wrap_started = agent.wrap_started_s or now_s
         self.learner.record_handled_call(
@@ -766,6 +769,7 @@ class CampaignRunner:
             "abandon_rate_24h": round(day.rate, 5),
             "human_answers_24h": day.human_answers,
             "is_dialing": self.is_dialing,
+            **self.wallboard.figures(self, now_s),
         }
 
 

@@ -2,7 +2,8 @@
 
 - `agent.<id>`: messages for one agent's desk (`call.offered`, `call.ended`, `agent.state`,
   `command.refused`);
-- `campaign.<id>`: the campaign's live figures, every second (`campaign.figures`);
+- `campaign.<id>`: the campaign's live figures, every second (`campaign.figures`), the latest
+  also kept in the cache for wallboards that open and the wallboard API;
 - `dialer.commands`: what desks send the engines (`{"type": "dialer.command", "command": {...}}`,
   the fields of `AgentCommand`); every engine hears every command and acts on those of the
   campaigns it owns.
@@ -17,8 +18,10 @@ import logging
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 
 from dialcrm.dialer.engine import COMMANDS, AgentCommand, Engine, Publisher
+from dialcrm.dialer.figures import LATEST_FIGURES_S, latest_figures_key
 
 logger = logging.getLogger(__name__)
 COMMANDS_GROUP = "dialer.commands"
@@ -38,6 +41,9 @@ class ChannelsPublisher(Publisher):
         await self.layer.group_send(
             f"campaign.{campaign_id}", {"type": "dialer.message", "message": message}
         )
+        if message.get("type") == "campaign.figures":
+            # The latest figures, for a wallboard that opens and for the API's snapshot.
+            await cache.aset(latest_figures_key(campaign_id), message, timeout=LATEST_FIGURES_S)
 
 
 def parse_command(payload: Any) -> AgentCommand:
