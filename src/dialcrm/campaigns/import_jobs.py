@@ -31,6 +31,7 @@ from dialcrm.campaigns.import_files import (
     with_overrides,
 )
 from dialcrm.campaigns.import_files import detect_settings as detect_file_settings
+from dialcrm.core.spreadsheets import neutralise
 
 # Kinds of lines in a job's problems file.
 INVALID, WARNING, DUPLICATE, SCRUBBED = "invalid", "warning", "duplicate", "scrubbed"
@@ -165,15 +166,6 @@ def problem_sentence(line: dict[str, str]) -> str:
     if line.get("column"):
         where += ", " + _("column %(column)s") % {"column": line["column"]}
     return f"{where}: {line['reason']}"
-
-
-# CSV injection: a cell starting with one of these is a formula to a spreadsheet program.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """A cell safe to open in a spreadsheet: formulas are turned into text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def problems_csv(job: Any) -> Iterator[str]:
