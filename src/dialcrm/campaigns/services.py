@@ -17,6 +17,7 @@ from dialcrm.core import audit
 from dialcrm.core.choices import AuditAction, Role
 from dialcrm.core.policy import CHANGE, can
 from dialcrm.core.services import save_object
+from dialcrm.webhooks import services as webhooks
 
 CAMPAIGN_RELATIONS = ("statuses", "products", "agents", "teams", "dnc_lists")
 
@@ -190,9 +191,11 @@ def change_campaign_state(
             readiness = check_readiness(locked)
             if not readiness.is_ready:
                 raise ValidationError({"state": readiness.problems})
+        previous_state = locked.state
         locked.state = target
         locked.state_reason = reason[:300]
         locked.state_changed_at = timezone.now()
         locked.save()
+        webhooks.campaign_state_changed(locked, previous_state, actor)
     campaign.refresh_from_db()
     return campaign

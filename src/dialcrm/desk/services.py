@@ -51,6 +51,7 @@ from dialcrm.dialer.choices import AgentState, AttemptOutcome, PauseReason
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.dialer.realtime import send_command
 from dialcrm.org.models import Staff
+from dialcrm.webhooks import services as webhooks
 
 MAX_NOTE_LENGTH = 2000
 MAX_DRAFT_BYTES = 100_000
@@ -597,6 +598,7 @@ def _record(
         summary += ": " + ", ".join(
             f"{quantity} × {product.code}" for product, quantity in closing.lines
         )
+        webhooks.sale_created(sale)
     DeskDraft.objects.filter(attempt=attempt).delete()
     audit.record(
         AuditAction.CREATE,

@@ -28,6 +28,7 @@ from dialcrm.dialer.core.compliance import (
 )
 from dialcrm.dialer.core.outcomes import CallOutcome
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt, Callback
+from dialcrm.webhooks import services as webhooks
 
 UTC = datetime.UTC
 
@@ -393,6 +394,7 @@ def finish_attempt(
             update_fields=["outcome", "ended_at", "cause", "cause_code", "is_abandoned", "wait_s"]
         )
         _schedule_next(settings, attempt, outcome, ended_s)
+        webhooks.call_ended(settings.company_id, attempt, settings.name)
 
 
 def _schedule_next(
@@ -485,6 +487,7 @@ def record_disposition(
         lead.save(
             update_fields=["attempts", "last_called_at", "last_status", "state", "next_call_at"]
         )
+        webhooks.call_ended(settings.company_id, attempt, settings.name, status.code)
 
 
 def in_progress_attempts(campaign_id: int) -> list[tuple[int, str, int]]:

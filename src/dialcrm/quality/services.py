@@ -43,6 +43,7 @@ from dialcrm.quality.models import (
     SaleCorrection,
     ScoreCriterion,
 )
+from dialcrm.webhooks import services as webhooks
 
 MAX_REASON_LENGTH = 2000
 # The sales a reviewer decides on: new ones and those the agent fixed.
@@ -395,7 +396,9 @@ def accept_sale(reviewer: Any, sale_id: Any, note: str = "") -> Sale:
     with transaction.atomic():
         sale = _locked(sale)
         _check_state(sale, REVIEWABLE, _("accepted"))
-        return _move(sale, reviewer, ReviewStepKind.ACCEPTED, SaleState.ACCEPTED, text)
+        sale = _move(sale, reviewer, ReviewStepKind.ACCEPTED, SaleState.ACCEPTED, text)
+        webhooks.sale_accepted(sale, reviewer)
+        return sale
 
 
 def reject_sale(reviewer: Any, sale_id: Any, reason: str) -> Sale:
@@ -406,7 +409,9 @@ def reject_sale(reviewer: Any, sale_id: Any, reason: str) -> Sale:
     with transaction.atomic():
         sale = _locked(sale)
         _check_state(sale, REVIEWABLE, _("returned to the agent"))
-        return _move(sale, reviewer, ReviewStepKind.REJECTED, SaleState.REJECTED, text)
+        sale = _move(sale, reviewer, ReviewStepKind.REJECTED, SaleState.REJECTED, text)
+        webhooks.sale_rejected(sale, reviewer, text)
+        return sale
 
 
 def cancel_sale(reviewer: Any, sale_id: Any, reason: str) -> Sale:

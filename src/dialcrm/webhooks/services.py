@@ -2,8 +2,8 @@
 deliveries in the caller's transaction, so a change rolled back sends nothing (an outbox). The
 worker posts them (`dialcrm.webhooks.delivery`).
 
-Other apps call the event functions at the bottom (`call_ended`, `sale_created`, `sale_reviewed`,
-`campaign_state_changed`); each returns at once when the company has no subscription to the
+Other apps call the event functions at the bottom (`call_ended`, `sale_created`,
+`sale_accepted`, `sale_rejected`, `campaign_state_changed`); each returns at once when the company has no subscription to the
 event, so the dialer's hot path pays a dictionary look-up. A process keeps each company's
 subscriptions for `WEBHOOK_SUBSCRIPTIONS_CACHE_S` seconds (and forgets them when it changes them
 itself), so a change made in another process applies within that time.
@@ -278,15 +278,23 @@ def sale_created(sale: Sale) -> int:
     return emit(company_id, Event.SALE_CREATED, {"sale": _sale_data(sale)})
 
 
-def sale_reviewed(sale: Sale, event: str, reviewer: Any, reason: str = "") -> int:
-    """Quality accepted (`sale.accepted`) or rejected (`sale.rejected`, with the reason) a sale."""
+def sale_accepted(sale: Sale, reviewer: Any) -> int:
+    """Quality accepted the sale: it counts toward the campaign's objective."""
+    return _sale_reviewed(sale, Event.SALE_ACCEPTED, {"reviewer": _person(reviewer)})
+
+
+def sale_rejected(sale: Sale, reviewer: Any, reason: str) -> int:
+    """Quality returned the sale to its agent, with the reason."""
+    return _sale_reviewed(
+        sale, Event.SALE_REJECTED, {"reviewer": _person(reviewer), "reason": reason}
+    )
+
+
+def _sale_reviewed(sale: Sale, event: str, review: dict[str, Any]) -> int:
     company_id = sale.campaign.client.company_id
     if not _subscribed(company_id, event):
         return 0
-    data = {"sale": _sale_data(sale), "reviewer": _person(reviewer)}
-    if event == Event.SALE_REJECTED:
-        data["reason"] = reason
-    return emit(company_id, event, data)
+    return emit(company_id, event, {"sale": _sale_data(sale), **review})
 
 
 def campaign_state_changed(campaign: Campaign, previous_state: str, actor: Any) -> int:
