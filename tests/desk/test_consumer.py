@@ -287,6 +287,9 @@ async def test_bad_and_out_of_order_messages_are_refused_and_nothing_is_sent(org
             {"action": "ready"},
             {"action": "preview_next"},
             {"action": "login"},
+            {"action": "transfer", "to_agent_id": "North.Teammate"},
+            {"action": "transfer", "to_agent_id": desk.teammate.pk},
+            {"action": "hold"},
         ):
             await socket.send_json_to(message)
             refusals.append(await socket.receive_json_from())
@@ -296,12 +299,12 @@ async def test_bad_and_out_of_order_messages_are_refused_and_nothing_is_sent(org
             await next_command(timeout=0.5)
     await socket.disconnect()
 
-    assert [refusal["type"] for refusal in refusals] == ["desk.error"] * 12
+    assert [refusal["type"] for refusal in refusals] == ["desk.error"] * 15
     assert [refusal["reason"] for refusal in refusals] == [
         "This is not JSON.",
         'Send an object such as {"action": "ready"}.',
-        'Unknown action "teleport": use one of dial, hang_up, login, logout, pause, ping, '
-        "preview_next, ready, skip.",
+        'Unknown action "teleport": use one of dial, hang_up, hold, login, logout, pause, '
+        "ping, preview_next, ready, skip, transfer, unhold.",
         "Do not name an agent: the desk always acts for the signed-in person.",
         "reason must be one of break, lunch, training, meeting, technical, other.",
         "Unknown fields for pause: minutes.",
@@ -311,8 +314,49 @@ async def test_bad_and_out_of_order_messages_are_refused_and_nothing_is_sent(org
         "Log in to a campaign first.",
         "This campaign dials for you: no preview or manual dialing here.",
         "Choose a campaign on the start-of-work screen first.",
+        "to_agent_id must be the number of the agent who takes the call.",
+        "You are not on a call.",
+        "You are not on a call.",
     ]
     assert pong == {"type": "desk.pong"}
+
+
+async def test_the_engines_refusals_reach_the_agent_in_their_language(org):
+    from django.utils import translation
+
+    desk = await db(make_desk_campaign, org)
+    desk.agent.language = "ro"
+    await db(desk.agent.save, update_fields=["language"])
+    socket = await connected(desk.agent)
+    await expect(socket, "desk.snapshot")
+    layer = get_channel_layer()
+    for code, params in (
+        ("not_on_call", {}),
+        ("do_not_call", {"number": "+40744999999"}),
+        ("a_code_from_a_newer_engine", {}),
+    ):
+        await layer.group_send(
+            f"agent.{desk.agent.pk}",
+            {
+                "type": "dialer.message",
+                "message": {
+                    "type": "command.refused",
+                    "command": "dial",
+                    "code": code,
+                    "params": params,
+                },
+            },
+        )
+    worded = [(await expect(socket, "command.refused"))["reason"] for _ in range(3)]
+    await socket.disconnect()
+
+    with translation.override("ro"):
+        from django.utils.translation import gettext
+
+        assert worded[0] == gettext("You are not on a call.")
+        assert worded[0] != "You are not on a call."  # the Romanian catalogue words it
+    assert "+40744999999" in worded[1]
+    assert "a_code_from_a_newer_engine" in worded[2]
 
 
 async def test_an_agent_cannot_log_in_to_a_campaign_they_are_not_assigned_to(org):
@@ -526,7 +570,9 @@ async def test_manual_mode_dials_the_agent_s_number_and_passes_on_the_rules_refu
     assert refused == {
         "type": "command.refused",
         "command": "dial",
-        "reason": "+40744999999 is on a do-not-call list",
+        "code": "do_not_call",
+        "params": {"number": "+40744999999"},
+        "reason": "+40744999999 is on a do-not-call list.",
         "agent_id": desk.agent.pk,
     }
     assert dialing["number"] == offered["number"] == "+40744123456"

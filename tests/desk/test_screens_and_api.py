@@ -222,9 +222,38 @@ def test_an_agent_starts_work_on_an_assigned_campaign_and_logs_out(
             "agent_id": agent.pk,
             "campaign_id": desk_campaign.campaign.pk,
             "endpoint": "PJSIP/agent-7",
+            "auto_ready": True,
+            "wrap_up_s": 45,
         },
         {"kind": "logout", "agent_id": agent.pk},
     ]
+
+
+def test_the_wrap_up_time_is_held_within_the_campaign_s_limit(
+    desk_campaign, client_for, sent_commands
+):
+    desk_campaign.campaign.max_wrap_up_s = 60
+    desk_campaign.campaign.save(update_fields=["max_wrap_up_s"])
+    client = client_for(desk_campaign.agent)
+    values = {"campaign": desk_campaign.campaign.pk, "endpoint": "PJSIP/x", "wrap_up_s": "90"}
+
+    screen = client.post("/desk/start/", values)
+    api = _json(
+        client,
+        "post",
+        "/api/desk/work",
+        {"campaign_id": desk_campaign.campaign.pk, "endpoint": "PJSIP/x", "wrap_up_s": 90},
+    )
+    start = client.get("/desk/")
+
+    message = "Give 0 to 60 seconds: this campaign allows 60 at most."
+    assert screen.status_code == 422
+    assert message in screen.content.decode()
+    assert api.status_code == 422
+    assert api.json()["detail"] == [{"field": "wrap_up_s", "message": message}]
+    assert "wrap-up up to 60 s" in start.content.decode()
+    assert not DeskSession.objects.exists()
+    assert sent_commands == []
 
 
 def test_an_unassigned_agent_cannot_start_work_on_the_campaign(

@@ -15,7 +15,9 @@ Strict where Asterisk is, stricter where a mistake of ours would otherwise pass 
   answer; no final Dial at the originate timeout (ChannelDestroyed 19); a hang-up by DELETE sends
   ChannelHangupRequest (soft, 32), ChannelLeftBridge, StasisEnd, ChannelDestroyed; 409 for a live
   channel id or bridge id; 400 "Channel not found" and 422 "Channel not in Stasis application" from
-  addChannel; 404 for a second DELETE; 401 for a wrong password; a second WebSocket for an
+  addChannel, 400 "Channel not found" and 422 "Channel not in this bridge" from removeChannel
+  (with ChannelLeftBridge); music on hold only to an answered channel in an application (404,
+  409, 412 otherwise); 404 for a second DELETE; 401 for a wrong password; a second WebSocket for an
   application takes it over and the first receives ApplicationReplaced, stays open and gets
   nothing more; a call answered while no WebSocket holds its application disappears; Local
   channels have two legs, and on busy or congestion the originated leg ends with cause 0.
@@ -610,6 +612,7 @@ class FakeAri:
         self.live_recordings: dict[str, dict[str, Any]] = {}
         self.stored_recordings: dict[str, dict[str, Any]] = {}
         self.playbacks: dict[str, dict[str, Any]] = {}
+        self.music_on_hold: dict[str, str] = {}  # channel id -> the class playing to it
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.destroyed: dict[str, int] = {}  # channel id -> cause, for assertions
         self.listeners: list[Listener] = []
@@ -630,10 +633,13 @@ class FakeAri:
             "DELETE /channels/{channelId}": self._hangup,
             "POST /channels/{channelId}/continue": self._continue,
             "POST /channels/{channelId}/play": self._play,
+            "POST /channels/{channelId}/moh": self._start_moh,
+            "DELETE /channels/{channelId}/moh": self._stop_moh,
             "POST /bridges": self._create_bridge,
             "GET /bridges/{bridgeId}": self._get_bridge,
             "DELETE /bridges/{bridgeId}": self._destroy_bridge,
             "POST /bridges/{bridgeId}/addChannel": self._add_channel,
+            "POST /bridges/{bridgeId}/removeChannel": self._remove_channel,
             "POST /bridges/{bridgeId}/record": self._record_bridge,
             "POST /recordings/live/{recordingName}/stop": self._stop_recording,
         }
@@ -1126,6 +1132,7 @@ class FakeAri:
         if channel.bridge_id is not None:
             self._leave_bridge(channel)
         self._leave_stasis(channel)
+        self.music_on_hold.pop(channel.id, None)
         for playback in list(self.playbacks.values()):
             if playback["target_uri"] == f"channel:{channel.id}":
                 self._finish_playback(playback, "done")
@@ -1199,6 +1206,26 @@ class FakeAri:
         self.playbacks[playback_id] = playback
         self._run(channel, self._play_out(channel, playback, media))
         return 201, dict(playback)
+
+    # --- music on hold ------------------------------------------------------------------------------
+
+    def _moh_target(self, values: dict[str, Any]) -> FakeChannel:
+        channel = self._channel(values["channelId"])
+        if channel.stasis_app is None:
+            raise Refused(409, "Channel not in a Stasis application")
+        if channel.state != "Up":
+            raise Refused(412, "Channel in invalid state")
+        return channel
+
+    def _start_moh(self, values: dict[str, Any]) -> tuple[int, Any]:
+        channel = self._moh_target(values)
+        self.music_on_hold[channel.id] = values.get("mohClass", "default")
+        return 204, None
+
+    def _stop_moh(self, values: dict[str, Any]) -> tuple[int, Any]:
+        channel = self._moh_target(values)
+        self.music_on_hold.pop(channel.id, None)  # stopping music that is not playing: no error
+        return 204, None
 
     async def _play_out(
         self, channel: FakeChannel, playback: dict[str, Any], media: list[str]
@@ -1283,6 +1310,20 @@ class FakeAri:
                 bridge=bridge.snapshot(),
                 channel=channel.snapshot(),
             )
+        return 204, None
+
+    def _remove_channel(self, values: dict[str, Any]) -> tuple[int, Any]:
+        bridge = self._bridge(values["bridgeId"])
+        channels = []
+        for channel_id in values["channel"]:
+            channel = self.channels.get(channel_id)
+            if channel is None:
+                raise Refused(400, "Channel not found")
+            if channel.bridge_id != bridge.id:
+                raise Refused(422, "Channel not in this bridge")
+            channels.append(channel)
+        for channel in channels:
+            self._leave_bridge(channel)
         return 204, None
 
     def _leave_bridge(self, channel: FakeChannel) -> None:

@@ -358,6 +358,64 @@ async def test_the_agent_bridge_is_recorded_while_the_customer_is_in_it(
     }
 
 
+async def test_hold_takes_the_customer_out_to_music_and_unhold_brings_them_back(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    fake.script(CUSTOMER, Behaviour.human())
+    await gateway.attach_agent(7, "PJSIP/agent-7")
+    agent_line = fake.bridges["agent-7"].channels[0]
+    await gateway.originate(dial("call-1"))
+    await events.next()
+    await events.next()
+    await gateway.connect("call-1", 7)
+    await gateway.start_recording("call-1", "campaign-3-call-1")
+
+    await gateway.hold("call-1")
+    held = (list(fake.bridges["agent-7"].channels), dict(fake.music_on_hold))
+    recording_on_hold = set(fake.live_recordings)
+    with pytest.raises(GatewayError, match="not put through"):
+        await gateway.hold("call-1")
+    await gateway.unhold("call-1")
+    back = (list(fake.bridges["agent-7"].channels), dict(fake.music_on_hold))
+    with pytest.raises(GatewayError, match="not on hold"):
+        await gateway.unhold("call-1")
+    await gateway.hang_up("call-1")
+
+    assert held == ([agent_line], {"call-1": "default"})
+    assert recording_on_hold == {"campaign-3-call-1"}  # the agent's side is still recorded
+    assert back == ([agent_line, "call-1"], {})
+
+
+async def test_a_transfer_moves_the_customer_to_the_other_agents_bridge(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    fake.script(CUSTOMER, Behaviour.human())
+    await gateway.attach_agent(7, "PJSIP/agent-7")
+    await gateway.attach_agent(8, "PJSIP/agent-8")
+    second_line = fake.bridges["agent-8"].channels[0]
+    await gateway.originate(dial("call-1"))
+    await events.next()
+    await events.next()
+    await gateway.connect("call-1", 7)
+    await gateway.start_recording("call-1", "campaign-3-call-1")
+
+    with pytest.raises(GatewayError, match="no phone line"):
+        await gateway.transfer("call-1", 9)
+    await gateway.transfer("call-1", 8)
+    moved = (list(fake.bridges["agent-7"].channels), list(fake.bridges["agent-8"].channels))
+    await wait_until(lambda: "campaign-3-call-1" not in fake.live_recordings)
+    recordings = {name: value["target_uri"] for name, value in fake.live_recordings.items()}
+    await gateway.hold("call-1")
+    await gateway.transfer("call-1", 7)  # from hold: the music stops, the first agent has it
+    back = list(fake.bridges["agent-7"].channels)
+    music = dict(fake.music_on_hold)
+    await gateway.hang_up("call-1")
+
+    assert "call-1" not in moved[0] and moved[1] == [second_line, "call-1"]
+    assert recordings == {"campaign-3-call-1-8": "bridge:agent-8"}
+    assert back[-1] == "call-1" and music == {}
+
+
 async def test_a_recording_can_be_stopped_before_the_call_ends(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
 ) -> None:

@@ -204,6 +204,52 @@ async def test_adding_a_channel_not_in_stasis_answers_422(
     assert no_bridge.status_code == 404
 
 
+async def test_removing_a_channel_and_music_on_hold_are_as_strict_as_asterisk(
+    fake: FakeAri, ari: httpx.AsyncClient
+) -> None:
+    fake.script("1", Behaviour.human())
+    fake.script("2", Behaviour.no_answer())
+    socket = await listen(fake)
+    try:
+        await ari.post("bridges", params={"bridgeId": "b1"})
+        for number, channel in (("1", "c1"), ("2", "c2")):
+            await ari.post(
+                "channels",
+                params={
+                    "endpoint": f"PJSIP/{number}@trunk",
+                    "app": "dialcrm",
+                    "channelId": channel,
+                },
+            )
+        await receive(socket, "StasisStart")
+        not_in_bridge = await ari.post("bridges/b1/removeChannel", params={"channel": "c1"})
+        await ari.post("bridges/b1/addChannel", params={"channel": "c1"})
+        removed = await ari.post("bridges/b1/removeChannel", params={"channel": "c1"})
+        left = await receive(socket, "ChannelLeftBridge")
+        unknown = await ari.post("bridges/b1/removeChannel", params={"channel": "nope"})
+        no_bridge = await ari.post("bridges/b2/removeChannel", params={"channel": "c1"})
+        music = await ari.post("channels/c1/moh", params={"mohClass": "default"})
+        playing = dict(fake.music_on_hold)
+        stopped = await ari.delete("channels/c1/moh")
+        ringing = await ari.post("channels/c2/moh")  # not answered: not in the application
+        gone = await ari.post("channels/nope/moh")
+        wrong = await ari.post("channels/c1/moh", params={"class": "jazz"})
+    finally:
+        await socket.close()
+
+    assert (not_in_bridge.status_code, not_in_bridge.json()["message"]) == (
+        422,
+        "Channel not in this bridge",
+    )
+    assert removed.status_code == 204
+    assert (left["channel"]["id"], left["bridge"]["id"]) == ("c1", "b1")
+    assert (unknown.status_code, unknown.json()["message"]) == (400, "Channel not found")
+    assert no_bridge.status_code == 404
+    assert (music.status_code, playing, stopped.status_code) == (204, {"c1": "default"}, 204)
+    assert fake.music_on_hold == {}
+    assert (ringing.status_code, gone.status_code, wrong.status_code) == (409, 404, 400)
+
+
 async def test_an_answered_call_sends_asterisks_events_in_asterisks_order(
     fake: FakeAri, ari: httpx.AsyncClient
 ) -> None:

@@ -76,6 +76,7 @@ class CampaignForm(ScopedModelForm):
             "no_redial_after_abandon_hours",
             "redial_only_when_all_busy",
             "record_calls",
+            "max_wrap_up_s",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),

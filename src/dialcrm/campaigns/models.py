@@ -632,6 +632,15 @@ class Campaign(AuditedModel):
         help_text=_("New leads first; retries only when no agent waits."),
     )
     record_calls = models.BooleanField(_("record calls"), default=False)
+    max_wrap_up_s = models.PositiveSmallIntegerField(
+        _("maximum wrap-up time (s)"),
+        default=120,
+        validators=[MinValueValidator(10), MaxValueValidator(600)],
+        help_text=_(
+            "After a call, the longest an agent may take to give it a status before they are "
+            "paused (10 to 600 seconds). Agents choose their own time within it."
+        ),
+    )
 
     state = models.CharField(
         _("state"), max_length=12, choices=CampaignState.choices, default=CampaignState.DRAFT

@@ -44,6 +44,7 @@ from dialcrm.desk.protocol import (
     DeskMessageError,
     parse_desk_message,
 )
+from dialcrm.dialer import refusals
 from dialcrm.dialer.choices import AgentState, PauseReason
 from dialcrm.dialer.realtime import send_command
 
@@ -178,6 +179,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         busy = state in (AgentState.ON_CALL, AgentState.WRAP_UP)
         if kind == "hang_up" and state not in (AgentState.ON_CALL, AgentState.RESERVED):
             return _("You are not on a call.")  # reserved: their own call may be ringing
+        if kind in ("hold", "unhold", "transfer") and state != AgentState.ON_CALL:
+            return _("You are not on a call.")
         if kind in ("ready", "login") and busy:
             return _("Finish the call and set its status first.")
         if kind in ("ready", "pause") and state == AgentState.LOGGED_OUT:
@@ -205,7 +208,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                         if session
                         else services.default_endpoint(self.agent),
                         auto_ready=session.auto_ready if session else True,
-                        wrap_up_s=session.wrap_up_s if session else 30,
+                        wrap_up_s=session.wrap_up_s if session else 0,
                     )
                 except (ValidationError, services.Conflict) as error:
                     return None, " ".join(getattr(error, "messages", [str(error)]))
@@ -228,6 +231,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             self.state = message.get("state", self.state)
             if self.state == AgentState.LOGGED_OUT:
                 await database_sync_to_async(services.close_session)(self.agent.pk)
+        elif kind == "command.refused":
+            with translation.override(self.agent.language):
+                message["reason"] = refusals.word(
+                    str(message.get("code") or ""), message.get("params")
+                )
         if kind in CARD_MESSAGES and message.get("lead_id") and message.get("campaign_id"):
             started = time.perf_counter()
             try:

@@ -15,7 +15,8 @@ from dialcrm.desk.models import MAX_WRAP_UP_S
 class CampaignChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         modes = ", ".join(str(DialMode(mode).label) for mode in services.work_modes(obj))
-        return f"{obj.name} · {obj.client.name} ({modes})"
+        limit = _("wrap-up up to %(seconds)d s") % {"seconds": obj.max_wrap_up_s}
+        return f"{obj.name} · {obj.client.name} ({modes}; {limit})"
 
 
 class StartWorkForm(forms.Form):
@@ -44,7 +45,10 @@ class StartWorkForm(forms.Form):
         min_value=0,
         max_value=MAX_WRAP_UP_S,
         initial=30,
-        help_text=_("The time you give yourself after a call to finish the work sheet."),
+        help_text=_(
+            "The time you give yourself after a call to finish the work sheet, within the "
+            "campaign's limit (0: the limit): still without a status after it, you are paused."
+        ),
     )
 
     def __init__(self, *args: Any, agent: Any, **kwargs: Any) -> None:

@@ -6,10 +6,11 @@ message naming an agent is refused). Each action has its own fields:
 | action | fields |
 |---|---|
 | `login` | `campaign_id` (optional: by default the campaign of the open work session) |
-| `ready`, `hang_up`, `logout`, `preview_next`, `ping` | none |
+| `ready`, `hang_up`, `hold`, `unhold`, `logout`, `preview_next`, `ping` | none |
 | `pause` | `reason`: `break`, `lunch`, `training`, `meeting`, `technical`, `other` |
 | `dial` | `number` (optional: manual mode; without it, the previewed lead) |
 | `skip` | `reason`: `not_now`, `bad_data`, `duplicate`, `other` |
+| `transfer` | `to_agent_id`: a ready agent of the campaign, who takes the call |
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ FIELDS: dict[str, frozenset[str]] = {
     "preview_next": frozenset(),
     "dial": frozenset({"number"}),
     "skip": frozenset({"reason"}),
+    "hold": frozenset(),
+    "unhold": frozenset(),
+    "transfer": frozenset({"to_agent_id"}),
     "ping": frozenset(),
 }
 ACTIONS = frozenset(FIELDS)
@@ -54,6 +58,7 @@ class DeskAction:
     campaign_id: int | None = None
     reason: str = ""
     number: str = ""
+    to_agent_id: int | None = None
 
     def command(self, agent_id: int) -> dict[str, Any]:
         """The engine command (`AgentCommand` fields) for this action of this agent."""
@@ -64,6 +69,8 @@ class DeskAction:
             command["number"] = self.number
         if self.campaign_id is not None:
             command["campaign_id"] = self.campaign_id
+        if self.to_agent_id is not None:
+            command["target_agent_id"] = self.to_agent_id
         return command
 
 
@@ -94,11 +101,16 @@ def parse_desk_message(payload: Any) -> DeskAction:
         return DeskAction(action, reason=_choice(payload, SkipReason.values, action))
     if action == "login":
         campaign_id = payload.get("campaign_id")
-        if campaign_id is not None and (
-            not isinstance(campaign_id, int) or isinstance(campaign_id, bool) or campaign_id < 1
-        ):
+        if campaign_id is not None and not _is_id(campaign_id):
             raise DeskMessageError(_("campaign_id must be a whole number."), action)
         return DeskAction(action, campaign_id=campaign_id)
+    if action == "transfer":
+        to_agent_id = payload.get("to_agent_id")
+        if not _is_id(to_agent_id):
+            raise DeskMessageError(
+                _("to_agent_id must be the number of the agent who takes the call."), action
+            )
+        return DeskAction(action, to_agent_id=to_agent_id)
     if action == "dial":
         number = payload.get("number", "")
         if number is None:
@@ -111,6 +123,10 @@ def parse_desk_message(payload: Any) -> DeskAction:
             )
         return DeskAction(action, number=re.sub(r"[ ().-]", "", number.strip()))
     return DeskAction(action)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _choice(payload: dict[str, Any], choices: list[str], action: str) -> str:

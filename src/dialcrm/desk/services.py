@@ -139,9 +139,11 @@ def start_work(
         ]
     if not isinstance(endpoint, str) or not ENDPOINT_PATTERN.fullmatch(endpoint.strip()):
         errors["endpoint"] = [_("Give the phone to ring, e.g. PJSIP/agent-42.")]
-    if not isinstance(wrap_up_s, int) or not 0 <= wrap_up_s <= MAX_WRAP_UP_S:
+    limit = campaign.max_wrap_up_s if campaign is not None else MAX_WRAP_UP_S
+    if not isinstance(wrap_up_s, int) or not 0 <= wrap_up_s <= limit:
         errors["wrap_up_s"] = [
-            _("Give 0 to %(limit)d seconds.") % {"limit": MAX_WRAP_UP_S},
+            _("Give 0 to %(limit)d seconds: this campaign allows %(limit)d at most.")
+            % {"limit": limit},
         ]
     if errors:
         raise ValidationError(errors)
@@ -171,6 +173,8 @@ def login_command(session: DeskSession) -> dict[str, Any]:
         "agent_id": session.agent_id,
         "campaign_id": session.campaign_id,
         "endpoint": session.endpoint,
+        "auto_ready": session.auto_ready,
+        "wrap_up_s": session.wrap_up_s,
     }
 
 
@@ -262,6 +266,7 @@ def session_summary(session: DeskSession | None) -> dict[str, Any] | None:
         "endpoint": session.endpoint,
         "auto_ready": session.auto_ready,
         "wrap_up_s": session.wrap_up_s,
+        "max_wrap_up_s": session.campaign.max_wrap_up_s,
     }
 
 

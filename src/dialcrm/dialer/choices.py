@@ -36,4 +36,5 @@ class PauseReason(models.TextChoices):
     TECHNICAL = "technical", _("Technical problem")
     DISCONNECTED = "disconnected", _("Connection lost")
     SUPERVISOR = "supervisor", _("Paused by the team leader")
+    WRAP_UP_OVER = "wrap_up_over", _("Wrap-up time over")
     OTHER = "other", _("Other")

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dialcrm.dialer import store
@@ -67,7 +67,7 @@ HOPPER_LOW_WATER = 20
 class AgentCommand:
     """What an agent (or their desk, or a team leader, or a bot) asks the engine."""
 
-    kind: str  # login | ready | pause | hang_up | disposition | logout
+    kind: str  # one of COMMANDS
     agent_id: int
     campaign_id: int | None = None
     reason: str = ""
@@ -79,6 +79,18 @@ class AgentCommand:
     endpoint: str = ""
     go_ready: bool = True  # after a disposition
     number: str = ""  # manual mode: the number to dial
+    target_agent_id: int | None = None  # transfer: the agent who takes the call
+    auto_ready: bool = True  # login: ready again after each call's status (else paused)
+    wrap_up_s: int | None = None  # login: the agent's wrap-up time (the campaign's limit at most)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a command was not done: a code and its parameters, which the desk words in the
+    agent's language (`dialcrm.dialer.refusals`)."""
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
 
 
 COMMANDS = {
@@ -91,6 +103,9 @@ COMMANDS = {
     "preview_next",
     "dial",
     "skip",
+    "hold",
+    "unhold",
+    "transfer",
 }
 AGENT_DIALED_MODES = {"preview", "manual"}
 
@@ -108,6 +123,8 @@ class AgentSession:
     pause_after_call: str | None = None
     logout_after_call: bool = False
     previewed: store.HopperLead | None = None
+    auto_ready: bool = True
+    wrap_up_s: float | None = None  # the agent's own wrap-up time, within the campaign's limit
 
 
 @dataclass
@@ -121,6 +138,7 @@ class LiveCall:
     phase: str = "dialing"  # dialing | ringing | waiting | connected | machine | ending
     deadline_s: float | None = None
     reserved_for: int | None = None  # preview and manual calls belong to the agent who dials
+    on_hold: bool = False
 
 
 Listener = Callable[[dict[str, Any]], None]
@@ -580,21 +598,133 @@ class CampaignRunner:
             agent.agent_id,
             {"type": "call.ended", "call_id": call.call_id, "cause": event.cause.value},
         )
+        self.after_call(agent, now_s, go_ready=True)
+
+    def after_call(
+        self, agent: AgentSession, now_s: float, *, go_ready: bool, reason: str = ""
+    ) -> None:
+        """The agent's part in a call is over: logged out or paused if they asked during it,
+        paused if they chose not to be ready again, ready otherwise."""
+        agent.call_id = None
+        agent.talk_started_s = agent.wrap_started_s = None
         if agent.logout_after_call:
             self.engine.remove_agent(self, agent, now_s)
-        elif agent.pause_after_call is not None:
-            agent.pause_reason, agent.pause_after_call = agent.pause_after_call, None
+        elif agent.pause_after_call is not None or not go_ready:
+            agent.pause_reason = agent.pause_after_call or reason or "not_ready"
+            agent.pause_after_call = None
             self.engine.set_state(self, agent, AgentState.PAUSED, now_s)
         else:
             self.engine.set_state(self, agent, AgentState.READY, now_s)
 
+    # --- wrap-up --------------------------------------------------------------------------------
+
+    def wrap_up_limit(self, asked_s: int | None) -> float:
+        """The agent's wrap-up time: their own (if they gave one) within the campaign's limit."""
+        limit = self.settings.max_wrap_up_s
+        return min(float(asked_s), limit) if asked_s else limit
+
+    def enforce_wrap_up(self, now_s: float) -> None:
+        """An agent still without a status when their wrap-up time is over is paused: no call
+        is put through to them, the status is still theirs to give, and they stay paused after
+        it until they say they are ready."""
+        for agent in list(self.agents.values()):
+            if (
+                agent.state == AgentState.WRAP_UP
+                and agent.wrap_started_s is not None
+                and now_s - agent.wrap_started_s > (agent.wrap_up_s or self.settings.max_wrap_up_s)
+            ):
+                agent.pause_reason = "wrap_up_over"
+                agent.pause_after_call = agent.pause_after_call or "wrap_up_over"
+                self.engine.set_state(self, agent, AgentState.PAUSED, now_s)
+
+    # --- hold and transfer ---------------------------------------------------------------------
+
+    def _connected_call(self, agent: AgentSession) -> LiveCall | None:
+        call = self.calls.get(agent.call_id or "")
+        if call is None or call.phase != "connected" or call.agent_id != agent.agent_id:
+            return None
+        return call
+
+    def hold(self, agent: AgentSession, *, on_hold: bool) -> Refusal | None:
+        call = self._connected_call(agent)
+        if call is None or agent.state != AgentState.ON_CALL:
+            return Refusal("not_connected")
+        if call.on_hold == on_hold:
+            return Refusal("already_on_hold" if on_hold else "not_on_hold")
+        call.on_hold = on_hold
+        self.engine.spawn(self._hold(call, agent.agent_id, on_hold=on_hold))
+        return None
+
+    async def _hold(self, call: LiveCall, agent_id: int, *, on_hold: bool) -> None:
+        gateway = self.engine.gateway
+        try:
+            await (gateway.hold(call.call_id) if on_hold else gateway.unhold(call.call_id))
+        except GatewayError as error:
+            logger.warning("hold %s of %s refused: %s", on_hold, call.call_id, error)
+            if call.agent_id == agent_id:
+                call.on_hold = not on_hold
+            self.engine.refuse(
+                agent_id, "hold" if on_hold else "unhold", Refusal("phone_system_refused")
+            )
+            return
+        self.engine.publish_agent(
+            agent_id, {"type": "call.hold", "call_id": call.call_id, "on_hold": on_hold}
+        )
+
+    def transfer(self, agent: AgentSession, target_id: int | None, now_s: float) -> Refusal | None:
+        """A blind transfer to a ready agent of the campaign: the call, its card and its
+        status are theirs from now on; the agent who transferred is free."""
+        call = self._connected_call(agent)
+        if call is None or agent.state != AgentState.ON_CALL:
+            return Refusal("not_connected")
+        if target_id == agent.agent_id:
+            return Refusal("transfer_to_self")
+        target = self.agents.get(target_id or 0)
+        if target is None or target.state != AgentState.READY:
+            return Refusal("transfer_target_unavailable")
+        call.agent_id, call.on_hold = target.agent_id, False
+        target.call_id, target.talk_started_s = call.call_id, now_s
+        self.engine.set_state(self, target, AgentState.ON_CALL, now_s)
+        self.engine.write(
+            store.mark_transferred, call.call_id, agent.agent_id, target.agent_id, now_s
+        )
+        self.engine.spawn(self._move(call, agent.agent_id, target.agent_id))
+        self.engine.publish_agent(
+            agent.agent_id,
+            {"type": "call.transferred", "call_id": call.call_id, "to_agent_id": target.agent_id},
+        )
+        self.engine.publish_agent(
+            target.agent_id,
+            {
+                "type": "call.offered",
+                "call_id": call.call_id,
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": call.lead.lead_id,
+                "number": call.lead.number,
+                "answered_at": call.answered_s,
+                "wait_s": 0.0,
+                "transferred_from": agent.agent_id,
+            },
+        )
+        self.after_call(agent, now_s, go_ready=agent.auto_ready)
+        return None
+
+    async def _move(self, call: LiveCall, from_id: int, to_id: int) -> None:
+        try:
+            await self.engine.gateway.transfer(call.call_id, to_id)
+        except GatewayError as error:
+            logger.warning(
+                "could not move %s from agent %s to %s: %s", call.call_id, from_id, to_id, error
+            )
+            self.engine.refuse(to_id, "transfer", Refusal("phone_system_refused"))
+
     # --- preview and manual modes ------------------------------------------------------------------
 
-    def preview_next(self, agent: AgentSession, now_s: float) -> str | None:
+    def preview_next(self, agent: AgentSession, now_s: float) -> Refusal | None:
         if self.settings.dial_mode not in AGENT_DIALED_MODES:
-            return "this campaign dials by itself: preview is for preview and manual campaigns"
+            return Refusal("campaign_dials_itself")
         if agent.state != AgentState.READY or agent.previewed is not None:
-            return "be ready, without a lead on screen, to preview the next one"
+            return Refusal("be_ready_to_preview")
         self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
         claim = self.engine.claim(store.claim_leads, self.settings, 1, now_s)
         claim.add_done_callback(
@@ -615,14 +745,7 @@ class CampaignRunner:
             return
         if not leads:
             self.engine.set_state(self, agent, AgentState.READY, now_s)
-            self.engine.publish_agent(
-                agent_id,
-                {
-                    "type": "command.refused",
-                    "command": "preview_next",
-                    "reason": "no lead may be called now",
-                },
-            )
+            self.engine.refuse(agent_id, "preview_next", Refusal("no_lead_now"))
             return
         agent.previewed = leads[0]
         self.engine.publish_agent(
@@ -635,19 +758,19 @@ class CampaignRunner:
             },
         )
 
-    def dial_for(self, agent: AgentSession, command: AgentCommand, now_s: float) -> str | None:
+    def dial_for(self, agent: AgentSession, command: AgentCommand, now_s: float) -> Refusal | None:
         if self.settings.dial_mode not in AGENT_DIALED_MODES:
-            return "this campaign dials by itself"
+            return Refusal("campaign_dials_itself")
         if agent.call_id is not None:
-            return "you are on a call already"
+            return Refusal("on_call_already")
         if command.number:
             if self.settings.dial_mode != "manual":
-                return "dialing any number is for manual campaigns"
+                return Refusal("manual_only")
             if (
                 agent.state not in (AgentState.READY, AgentState.RESERVED)
                 or agent.previewed is not None
             ):
-                return "be ready to dial"
+                return Refusal("be_ready_to_dial")
             self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
             lookup = self.engine.claim(store.manual_lead, self.settings, command.number, now_s)
             lookup.add_done_callback(
@@ -657,7 +780,7 @@ class CampaignRunner:
             )
             return None
         if agent.previewed is None:
-            return "preview a lead first"
+            return Refusal("preview_first")
         lead, agent.previewed = agent.previewed, None
         self._dial_own(agent, lead, now_s)
         return None
@@ -670,15 +793,13 @@ class CampaignRunner:
                 self.engine.claim(store.release_leads, [lookup.result()])
             return
         if error is not None:
-            reason = (
-                str(error)
+            refusal = (
+                Refusal(error.code, error.params)
                 if isinstance(error, store.DialRefused)
-                else "the number could not be dialled"
+                else Refusal("number_not_dialled")
             )
             self.engine.set_state(self, agent, AgentState.READY, now_s)
-            self.engine.publish_agent(
-                agent_id, {"type": "command.refused", "command": "dial", "reason": reason}
-            )
+            self.engine.refuse(agent_id, "dial", refusal)
             return
         self._dial_own(agent, lookup.result(), now_s)
 
@@ -697,9 +818,9 @@ class CampaignRunner:
             },
         )
 
-    def skip(self, agent: AgentSession, now_s: float) -> str | None:
+    def skip(self, agent: AgentSession, now_s: float) -> Refusal | None:
         if agent.previewed is None:
-            return "no lead to skip"
+            return Refusal("no_lead_to_skip")
         self.engine.claim(store.release_leads, [agent.previewed])
         agent.previewed = None
         self.engine.set_state(self, agent, AgentState.READY, now_s)
@@ -707,9 +828,11 @@ class CampaignRunner:
 
     # --- agents ------------------------------------------------------------------------------------
 
-    def disposition(self, agent: AgentSession, command: AgentCommand, now_s: float) -> str | None:
+    def disposition(
+        self, agent: AgentSession, command: AgentCommand, now_s: float
+    ) -> Refusal | None:
         if agent.call_id is None or (command.call_id and command.call_id != agent.call_id):
-            return "no call to give a status to"
+            return Refusal("no_call_to_close")
         call_id = agent.call_id
         if agent.state == AgentState.ON_CALL:
             # The agent closes the call and sets the status at once.
@@ -737,16 +860,7 @@ class CampaignRunner:
             went_ready=command.go_ready and agent.pause_after_call is None,
             ended_at_s=now_s,
         )
-        agent.call_id = None
-        agent.talk_started_s = agent.wrap_started_s = None
-        if agent.logout_after_call:
-            self.engine.remove_agent(self, agent, now_s)
-        elif agent.pause_after_call is not None or not command.go_ready:
-            agent.pause_reason = agent.pause_after_call or command.reason
-            agent.pause_after_call = None
-            self.engine.set_state(self, agent, AgentState.PAUSED, now_s)
-        else:
-            self.engine.set_state(self, agent, AgentState.READY, now_s)
+        self.after_call(agent, now_s, go_ready=command.go_ready, reason=command.reason)
         return None
 
     def figures(self, now_s: float) -> dict[str, Any]:
@@ -956,6 +1070,7 @@ class Engine:
                 await self._probe_gateway()
         for runner in list(self.runners.values()):
             runner.expire_queue(now_s)
+            runner.enforce_wrap_up(now_s)
             runner.decide(now_s)
             self.spawn(
                 self.publisher.to_campaign(runner.settings.campaign_id, runner.figures(now_s))
@@ -1050,7 +1165,7 @@ class Engine:
         runner = self.runners.get(campaign_id) if campaign_id is not None else None
         agent = runner.agents.get(command.agent_id) if runner is not None else None
         if runner is None or agent is None:
-            self._refuse(command, "you are not logged in to a campaign this engine runs")
+            self._refuse(command, Refusal("not_logged_in"))
             return
         error = self._apply(runner, agent, command, now_s)
         if error:
@@ -1061,13 +1176,13 @@ class Engine:
 
     def _apply(
         self, runner: CampaignRunner, agent: AgentSession, command: AgentCommand, now_s: float
-    ) -> str | None:
+    ) -> Refusal | None:
         kind = command.kind
         if kind in ("ready", "pause", "logout") and agent.previewed is not None:
             runner.skip(agent, now_s)  # leaving a previewed lead gives it back
         if kind == "ready":
             if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
-                return "finish the call and set its status first"
+                return Refusal("finish_call_first")
             agent.pause_reason = ""
             self.set_state(runner, agent, AgentState.READY, now_s)
         elif kind == "pause":
@@ -1081,7 +1196,7 @@ class Engine:
                 AgentState.ON_CALL,
                 AgentState.RESERVED,
             ):
-                return "you are not on a call"
+                return Refusal("not_on_call")
             # Hanging up one's own call while it rings is a no-answer, not a failure.
             cause = EndCause.NORMAL if agent.state == AgentState.ON_CALL else EndCause.NO_ANSWER
             self.spawn(self.gateway.hang_up(agent.call_id, cause))
@@ -1093,6 +1208,10 @@ class Engine:
             return runner.dial_for(agent, command, now_s)
         elif kind == "skip":
             return runner.skip(agent, now_s)
+        elif kind in ("hold", "unhold"):
+            return runner.hold(agent, on_hold=kind == "hold")
+        elif kind == "transfer":
+            return runner.transfer(agent, command.target_agent_id, now_s)
         elif kind == "logout":
             if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
                 agent.logout_after_call = True
@@ -1104,16 +1223,16 @@ class Engine:
         campaign_id = command.campaign_id
         runner = self.runners.get(campaign_id) if campaign_id is not None else None
         if runner is None or campaign_id is None:
-            self._refuse(command, "this campaign is not running")
+            self._refuse(command, Refusal("campaign_not_running"))
             return
         if not await self.read(store.may_work, command.agent_id, campaign_id):
-            self._refuse(command, "you are not assigned to this campaign")
+            self._refuse(command, Refusal("not_assigned"))
             return
         previous = self.agent_campaign.get(command.agent_id)
         if previous is not None and previous != campaign_id and previous in self.runners:
             old = self.runners[previous].agents.get(command.agent_id)
             if old is not None and old.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
-                self._refuse(command, "finish your call before changing campaign")
+                self._refuse(command, Refusal("finish_call_before_moving"))
                 return
             if old is not None:
                 self.remove_agent(self.runners[previous], old, now_s)
@@ -1122,7 +1241,13 @@ class Engine:
         if command.endpoint:
             self.spawn(self.gateway.attach_agent(command.agent_id, command.endpoint))
         agent = AgentSession(
-            command.agent_id, campaign_id, AgentState.PAUSED, now_s, pause_reason="not_ready"
+            command.agent_id,
+            campaign_id,
+            AgentState.PAUSED,
+            now_s,
+            pause_reason="not_ready",
+            auto_ready=command.auto_ready,
+            wrap_up_s=runner.wrap_up_limit(command.wrap_up_s),
         )
         runner.agents[command.agent_id] = agent
         self.agent_campaign[command.agent_id] = campaign_id
@@ -1132,9 +1257,19 @@ class Engine:
             {"type": "agent.state", "state": agent.state, "campaign_id": campaign_id},
         )
 
-    def _refuse(self, command: AgentCommand, reason: str) -> None:
+    def _refuse(self, command: AgentCommand, refusal: Refusal) -> None:
+        self.refuse(command.agent_id, command.kind, refusal)
+
+    def refuse(self, agent_id: int, command: str, refusal: Refusal) -> None:
+        """Tell the agent a command was not done: a code and parameters, worded by the desk."""
         self.publish_agent(
-            command.agent_id, {"type": "command.refused", "command": command.kind, "reason": reason}
+            agent_id,
+            {
+                "type": "command.refused",
+                "command": command,
+                "code": refusal.code,
+                "params": refusal.params,
+            },
         )
 
     def set_state(

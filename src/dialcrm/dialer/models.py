@@ -43,6 +43,16 @@ class CallAttempt(models.Model):
         blank=True,
         related_name="call_attempts",
     )
+    # A call transferred from one agent to another: `agent` is the one who took it last (and
+    # gave it its status), `transferred_from` the one who handed it over.
+    transferred_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    transferred_at = models.DateTimeField(null=True, blank=True)
     mode = models.CharField(max_length=12)  # the campaign's dial mode at the time
     dialed_at = models.DateTimeField(db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True)

@@ -64,6 +64,7 @@ class CampaignSettings:
     dnc_list_ids: tuple[int, ...]
     list_priorities: dict[int, int]
     objective_target: int
+    max_wrap_up_s: float = 120.0
 
 
 OUTCOME_DELAYS = {
@@ -131,6 +132,7 @@ def load_campaign(campaign_id: int) -> CampaignSettings:
             )
         ),
         objective_target=campaign.objective_target,
+        max_wrap_up_s=float(campaign.max_wrap_up_s),
     )
 
 
@@ -358,6 +360,13 @@ def mark_answered(call_id: str, answered_s: float, answered_by: str) -> None:
 def mark_connected(call_id: str, agent_id: int, connected_s: float, wait_s: float) -> None:
     CallAttempt.objects.filter(call_id=call_id).update(
         agent_id=agent_id, connected_at=at(connected_s), wait_s=wait_s
+    )
+
+
+def mark_transferred(call_id: str, from_agent_id: int, to_agent_id: int, at_s: float) -> None:
+    """A call went from one agent to another: it is the new agent's to close."""
+    CallAttempt.objects.filter(call_id=call_id).update(
+        agent_id=to_agent_id, transferred_from_id=from_agent_id, transferred_at=at(at_s)
     )
 
 
@@ -613,7 +622,13 @@ def cancel_attempt(call_id: str) -> None:
 
 
 class DialRefused(Exception):
-    """A number an agent asked to dial may not be dialled; the message says why."""
+    """A number an agent asked to dial may not be dialled: a code for why and its parameters
+    (the desk words them in the agent's language: `dialcrm.dialer.refusals`)."""
+
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
 
 
 def manual_lead(settings: CampaignSettings, raw_number: str, now_s: float) -> HopperLead:
@@ -635,21 +650,19 @@ def manual_lead(settings: CampaignSettings, raw_number: str, now_s: float) -> Ho
     try:
         parsed = phonenumbers.parse(raw_number, country)
     except phonenumbers.NumberParseException:
-        raise DialRefused(f"'{raw_number}' is not a phone number") from None
+        raise DialRefused("not_a_number", number=raw_number) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise DialRefused(f"'{raw_number}' is not a valid number for {country}")
+        raise DialRefused("invalid_number", number=raw_number, country=country)
     number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     zones = [zone for zone in number_zones.time_zones_for_number(parsed) if "/" in zone]
     zone = zones[0] if zones else "UTC"
     if dnc.is_blocked(settings.company_id, [number], settings.dnc_list_ids or None):
-        raise DialRefused(f"{number} is on a do-not-call list")
+        raise DialRefused("do_not_call", number=number)
     local = local_time(now_s, zone)
     if local.weekday() not in settings.calling_days or not (
         settings.rules.calling_start <= local.time() < settings.rules.calling_end
     ):
-        raise DialRefused(
-            f"it is {local:%H:%M} for {number} ({zone}): outside the campaign's calling hours"
-        )
+        raise DialRefused("outside_calling_hours", number=number, time=f"{local:%H:%M}", zone=zone)
     with transaction.atomic():
         phone = (
             Phone.objects.select_related("lead")
@@ -675,7 +688,7 @@ def manual_lead(settings: CampaignSettings, raw_number: str, now_s: float) -> Ho
         else:
             lead = phone.lead
             if lead.state == LeadState.IN_CALL:
-                raise DialRefused(f"{number} is in a call already")
+                raise DialRefused("number_in_call", number=number)
             lead.state = LeadState.IN_CALL
             lead.save(update_fields=["state"])
     return HopperLead(

@@ -1,9 +1,9 @@
 """The telephony gateway: the one interface between the dialer engine and a phone system.
 
-The engine gives commands (originate, connect to an agent, hang up, play a message, record) and
-reads events (progress, answered, ended). Call ids are ours: the adapter passes them to the phone
-system (Asterisk's channel id), so a retried originate is idempotent and events map back to our
-records without a lookup table. Adapters classify outcomes into `EndCause` from the phone system's
+The engine gives commands (originate, connect to an agent, hold, transfer, hang up, play a
+message, record) and reads events (progress, answered, ended). Call ids are ours: the adapter
+passes them to the phone system (Asterisk's channel id), so a retried originate is idempotent and
+events map back to our records without a lookup table. Adapters classify outcomes into `EndCause` from the phone system's
 own cause codes (Q.850 for Asterisk), never from dial-status text.
 
 No Django here: adapters and the engine's pure parts are tested and benchmarked alone.
@@ -137,6 +137,20 @@ class Gateway(abc.ABC):
     @abc.abstractmethod
     async def connect(self, call_id: str, agent_id: int) -> None:
         """Put an answered call through to an attached agent."""
+
+    @abc.abstractmethod
+    async def hold(self, call_id: str) -> None:
+        """Take a connected call out of its agent's line and play it music on hold: the agent
+        no longer hears the customer, nor the customer the agent."""
+
+    @abc.abstractmethod
+    async def unhold(self, call_id: str) -> None:
+        """Stop the music and put a held call back through to the agent who held it."""
+
+    @abc.abstractmethod
+    async def transfer(self, call_id: str, agent_id: int) -> None:
+        """Move a connected (or held) call to another attached agent's line: the customer
+        talks to that agent from then on (a blind transfer)."""
 
     @abc.abstractmethod
     async def hang_up(self, call_id: str, cause: EndCause = EndCause.NORMAL) -> None:

@@ -74,6 +74,7 @@ class SimulatedGateway(Gateway):
         self._events: asyncio.Queue[GatewayEvent] = asyncio.Queue()
         self._attached: dict[int, str] = {}
         self._connected_to: dict[str, int] = {}
+        self.held: set[str] = set()
         self.recordings: dict[str, str] = {}
         self.played: list[tuple[str, str]] = []
         self.is_connected = True
@@ -117,6 +118,31 @@ class SimulatedGateway(Gateway):
         if agent_id not in self._attached:
             raise GatewayError(f"agent {agent_id} has no line attached")
         self._connected_to[call_id] = agent_id
+
+    async def hold(self, call_id: str) -> None:
+        self._require_link()
+        if call_id not in self._connected_to:
+            raise GatewayError(f"call {call_id} is not put through to an agent: nothing to hold")
+        self.held.add(call_id)
+
+    async def unhold(self, call_id: str) -> None:
+        self._require_link()
+        if call_id not in self._connected_to:
+            raise GatewayError(f"call {call_id} is not put through to an agent: nothing to unhold")
+        self.held.discard(call_id)
+
+    async def transfer(self, call_id: str, agent_id: int) -> None:
+        self._require_link()
+        if call_id not in self._connected_to:
+            raise GatewayError(f"call {call_id} is not put through to an agent: cannot transfer")
+        if agent_id not in self._attached:
+            raise GatewayError(f"agent {agent_id} has no line attached")
+        self.held.discard(call_id)
+        self._connected_to[call_id] = agent_id
+
+    def agent_of(self, call_id: str) -> int | None:
+        """The agent whose line a call is put through to (for tests)."""
+        return self._connected_to.get(call_id)
 
     async def hang_up(self, call_id: str, cause: EndCause = EndCause.NORMAL) -> None:
         self._require_link()
@@ -212,4 +238,5 @@ class SimulatedGateway(Gateway):
         if self._calls.pop(call.request.call_id, None) is None:
             return
         self._connected_to.pop(call.request.call_id, None)
+        self.held.discard(call.request.call_id)
         self._emit(CallEnded(call.request.call_id, self.clock.now(), cause, code))

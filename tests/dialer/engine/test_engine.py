@@ -118,7 +118,8 @@ async def test_an_unassigned_agent_is_refused(running, org):
         {
             "type": "command.refused",
             "command": "login",
-            "reason": "you are not assigned to this campaign",
+            "code": "not_assigned",
+            "params": {},
             "agent_id": outsider.pk,
         }
     ]

@@ -122,15 +122,15 @@ async def test_manual_dial_of_any_number_is_recorded_on_the_campaign(org):
 
 
 @pytest.mark.parametrize(
-    ("number", "reason"),
+    ("number", "code", "params"),
     [
-        ("07x1", "'07x1' is not a valid number for RO"),
-        ("call me", "'call me' is not a phone number"),
-        ("0744 12", "'0744 12' is not a valid number for RO"),
-        ("0744 999 999", "+40744999999 is on a do-not-call list"),
+        ("07x1", "invalid_number", {"number": "07x1", "country": "RO"}),
+        ("call me", "not_a_number", {"number": "call me"}),
+        ("0744 12", "invalid_number", {"number": "0744 12", "country": "RO"}),
+        ("0744 999 999", "do_not_call", {"number": "+40744999999"}),
     ],
 )
-async def test_manual_dial_keeps_the_rules(org, number, reason):
+async def test_manual_dial_keeps_the_rules(org, number, code, params):
     def block() -> None:
         blocked = DncList.objects.create(company=org.company, name="National")
         DncNumber.objects.create(dnc_list=blocked, number="+40744999999")
@@ -145,7 +145,8 @@ async def test_manual_dial_keeps_the_rules(org, number, reason):
     assert refused == {
         "type": "command.refused",
         "command": "dial",
-        "reason": reason,
+        "code": code,
+        "params": params,
         "agent_id": desk.agent_id,
     }
     assert await query(lambda: CallAttempt.objects.count()) == 0
@@ -168,7 +169,9 @@ async def test_manual_dial_outside_calling_hours_is_refused(org):
     refused = await desk.expect("command.refused")
     await _stop(stop, task)
 
-    assert "outside the campaign's calling hours" in refused["reason"]
+    assert refused["code"] == "outside_calling_hours"
+    assert refused["params"]["number"] == "+40744123456"
+    assert refused["params"]["zone"] == "Europe/Bucharest"
 
 
 async def test_predictive_campaigns_refuse_agent_dialing(org):
@@ -178,7 +181,4 @@ async def test_predictive_campaigns_refuse_agent_dialing(org):
     refused = await desk.expect("command.refused")
     await _stop(stop, task)
 
-    assert (
-        refused["reason"]
-        == "this campaign dials by itself: preview is for preview and manual campaigns"
-    )
+    assert refused["code"] == "campaign_dials_itself"

@@ -171,6 +171,7 @@ class CampaignIn(Schema):
     no_redial_after_abandon_hours: int = Field(72, ge=0, le=720)
     redial_only_when_all_busy: bool = False
     record_calls: bool = False
+    max_wrap_up_s: int = Field(120, ge=10, le=600)
 
 
 class CampaignOut(Schema):
@@ -186,6 +187,7 @@ class CampaignOut(Schema):
     max_abandon_rate: Decimal
     connect_window_s: Decimal
     ring_timeout_s: int
+    max_wrap_up_s: int
     max_attempts_per_number: int
     max_attempts_per_lead: int
     calling_hours_start: datetime.time

@@ -121,6 +121,7 @@ class _Call:
     is_answer_reported: bool = False
     is_sent_to_amd: bool = False
     bridge_id: str | None = None
+    held_from: str | None = None  # on hold: the agent's bridge it was taken out of
     recording: str | None = None
     pending_recording: str | None = None
     far_leg_id: str | None = None
@@ -759,6 +760,86 @@ class AsteriskGateway(Gateway):
         if error.status == 404:
             return f"{prefix}: the agent's bridge is gone; attach the agent again"
         return f"{prefix}: {error.status} {error.message}"
+
+    async def hold(self, call_id: str) -> None:
+        """Take the customer out of the agent's bridge (the agent's line stays in it) and play
+        them music; the bridge's recording goes on (the agent's side)."""
+        self._ensure_stream()
+        call = self._calls.get(call_id)
+        if call is None or call.bridge_id is None:
+            raise GatewayError(f"call {call_id} is not put through to an agent: nothing to hold")
+        bridge_id = call.bridge_id
+        call.bridge_id, call.held_from = None, bridge_id  # leaving the bridge keeps the recording
+        try:
+            await self._bridge_request(call_id, bridge_id, "removeChannel")
+            await self._moh(call_id, "POST")
+        except GatewayError:
+            call.bridge_id, call.held_from = bridge_id, None
+            raise
+
+    async def unhold(self, call_id: str) -> None:
+        self._ensure_stream()
+        call = self._calls.get(call_id)
+        if call is None or call.held_from is None:
+            raise GatewayError(f"call {call_id} is not on hold")
+        await self._moh(call_id, "DELETE")
+        await self._bridge_request(call_id, call.held_from, "addChannel")
+        call.bridge_id, call.held_from = call.held_from, None
+
+    async def transfer(self, call_id: str, agent_id: int) -> None:
+        """Move the customer to the other agent's bridge; a recording of the call goes on
+        there under the same name with the new agent's id after it."""
+        self._ensure_stream()
+        call = self._calls.get(call_id)
+        if call is None or (call.bridge_id is None and call.held_from is None):
+            raise GatewayError(f"call {call_id} is not put through to an agent: cannot transfer")
+        line = self._agents.get(agent_id)
+        if line is None or not line.is_up:
+            raise GatewayError(f"agent {agent_id} has no phone line up to transfer {call_id} to")
+        recording, call.recording = call.recording, None
+        if recording is not None:  # the first agent's bridge outlives the call
+            await self._stop_live_recording(recording)
+        if call.held_from is not None:
+            await self._moh(call_id, "DELETE")
+            call.held_from = None
+        elif call.bridge_id != line.bridge_id:
+            await self._bridge_request(call_id, call.bridge_id or "", "removeChannel")
+        await self._bridge_request(call_id, line.bridge_id, "addChannel")
+        call.bridge_id = line.bridge_id
+        if recording is not None:
+            await self._record_bridge(call, f"{recording}-{agent_id}")
+
+    async def _bridge_request(self, call_id: str, bridge_id: str, operation: str) -> None:
+        try:
+            await self._client.request(
+                "POST",
+                f"bridges/{segment(bridge_id)}/{operation}",
+                params={"channel": call_id},
+                expect=(204,),
+            )
+        except AriError as error:
+            reason = {
+                400: "Asterisk has no such call (it ended)",
+                404: "the agent's bridge is gone",
+                409: f"the bridge is not in the {self.config.app!r} application",
+                422: "the call is not where it should be (not in the application or the bridge)",
+            }.get(error.status, f"{error.status} {error.message}")
+            raise GatewayError(f"{operation} of call {call_id} in {bridge_id}: {reason}") from None
+
+    async def _moh(self, call_id: str, method: str) -> None:
+        try:
+            await self._client.request(
+                method,
+                f"channels/{segment(call_id)}/moh",
+                expect=(204,),
+            )
+        except AriError as error:
+            reason = {
+                404: "the call is gone",
+                409: f"the call is not in the {self.config.app!r} application",
+                412: "the call is not in a state for music on hold",
+            }.get(error.status, f"{error.status} {error.message}")
+            raise GatewayError(f"music on hold for call {call_id}: {reason}") from None
 
     async def hang_up(self, call_id: str, cause: EndCause = EndCause.NORMAL) -> None:
         self._ensure_stream()
