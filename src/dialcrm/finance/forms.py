@@ -54,13 +54,17 @@ class ProfitabilityForm(forms.Form):
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="RON")
     campaign = forms.ModelChoiceField(
-        label=_("Campaign"), queryset=Campaign.objects.none(), required=False
+        label=_("Campaign"), queryset=Campaign.objects.none(), required=False, empty_label=_("All")
     )
     location = forms.ModelChoiceField(
-        label=_("Location"), queryset=Location.objects.none(), required=False
+        label=_("Location"), queryset=Location.objects.none(), required=False, empty_label=_("All")
     )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
-    agent = forms.ModelChoiceField(label=_("Agent"), queryset=Staff.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("All")
+    )
+    agent = forms.ModelChoiceField(
+        label=_("Agent"), queryset=Staff.objects.none(), required=False, empty_label=_("All")
+    )
 
     def __init__(self, *args: Any, user: Any, today: datetime.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
