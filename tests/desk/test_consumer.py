@@ -192,6 +192,64 @@ async def test_a_call_reaches_the_desk_with_the_lead_s_card_and_closes_with_a_sa
     assert latency_ms < 1000, latency_ms
 
 
+async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the_status(org):
+    from django.http import Http404
+
+    desk = await db(make_desk_campaign, org, leads=1)  # one lead: the colleague gets no own call
+    agent, teammate = desk.agent, desk.teammate
+    async with running_engine(desk.campaign.pk):
+        first = await connected(agent)
+        await expect(first, "desk.snapshot")
+        await first.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+        await expect(first, "agent.state")
+        await first.send_json_to({"action": "ready"})
+        offered = await expect(first, "call.offered")  # after the state "on a call"
+        await first.send_json_to({"action": "hold"})
+        held = await expect(first, "call.hold")
+        await first.send_json_to({"action": "unhold"})
+        resumed = await expect(first, "call.hold")
+
+        second = await connected(teammate)
+        await expect(second, "desk.snapshot")
+        await second.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+        await expect(second, "agent.state")
+        await second.send_json_to({"action": "ready"})
+        await expect(second, "agent.state")
+        targets = await db(services.transfer_targets, agent)
+        await first.send_json_to({"action": "transfer", "to_agent_id": teammate.pk})
+        transferred = await expect(first, "call.transferred")
+        taken = await expect(second, "call.offered")
+        await asyncio.sleep(0.3)  # the engine's record thread notes the transfer
+        recorded = await db(
+            services.submit_disposition,
+            teammate,
+            offered["call_id"],
+            status_code="NI",
+            answers={},
+            idempotency_key="transfer-test-key",
+        )
+        await first.disconnect()
+        await second.disconnect()
+
+    def first_agent_reaches_the_call() -> bool:
+        try:
+            services.access_call(agent, offered["call_id"])
+        except Http404:
+            return False
+        return True
+
+    attempt = await db(lambda: CallAttempt.objects.get(call_id=offered["call_id"]))
+    assert (held["on_hold"], resumed["on_hold"]) == (True, False)
+    assert targets == [{"id": teammate.pk, "name": str(teammate)}]
+    assert transferred["to_agent_id"] == teammate.pk
+    assert taken["call_id"] == offered["call_id"]
+    assert taken["card"]["lead"]["name"] == offered["card"]["lead"]["name"]
+    assert taken["transferred_from_name"] == str(agent)
+    assert recorded.disposition.agent_id == teammate.pk
+    assert (attempt.agent_id, attempt.transferred_from_id) == (teammate.pk, agent.pk)
+    assert not await db(first_agent_reaches_the_call)  # the call is the colleague's now
+
+
 async def test_answer_to_desk_latency_over_several_calls(org):
     """Ten calls in a row: the card reaches the socket quickly every time (printed for the
     closing note; the benchmark in bench/ measures it at scale)."""

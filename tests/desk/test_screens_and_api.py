@@ -166,6 +166,36 @@ def test_people_who_are_not_agents_have_no_desk(desk_campaign, client_for, org):
     assert not Disposition.objects.filter(attempt=call).exists()
 
 
+def test_transfer_targets_are_the_ready_agents_of_the_same_campaign(desk_campaign, client_for, org):
+    from django.utils import timezone
+
+    from dialcrm.dialer.models import AgentStateInterval
+
+    now = timezone.now()
+    for person, state in ((desk_campaign.agent, "on_call"), (desk_campaign.teammate, "ready")):
+        DeskSession.objects.create(
+            agent=person, campaign=desk_campaign.campaign, mode="progressive", started_at=now
+        )
+        AgentStateInterval.objects.create(
+            agent=person, campaign=desk_campaign.campaign, state=state, started_at=now
+        )
+    # Ready, but on another campaign (no open work session on this one): not a target.
+    AgentStateInterval.objects.create(
+        agent=org["south_agent"], campaign=desk_campaign.campaign, state="ready", started_at=now
+    )
+
+    mine = client_for(desk_campaign.agent).get("/api/desk/transfer-targets")
+    theirs = client_for(desk_campaign.teammate).get("/api/desk/transfer-targets")
+    outsider = client_for(org["south_agent"]).get("/api/desk/transfer-targets")
+    leader = client_for(org[Role.TEAM_LEADER]).get("/api/desk/transfer-targets")
+
+    teammate = desk_campaign.teammate
+    assert mine.json() == [{"id": teammate.pk, "name": str(teammate)}]
+    assert theirs.json() == []  # the agent on a call is not ready
+    assert outsider.json() == []  # not working: nobody to transfer to
+    assert leader.status_code == 403
+
+
 def test_anonymous_people_are_sent_to_sign_in(desk_campaign, client):
     call = connected_call(desk_campaign)
 

@@ -41,6 +41,7 @@ class SessionOut(Schema):
     endpoint: str
     auto_ready: bool
     wrap_up_s: int
+    max_wrap_up_s: int
 
 
 @router.post("/work", response={201: SessionOut})
@@ -63,6 +64,17 @@ def current_call(request: HttpRequest) -> Any:
     """The agent's call without a status yet (talking or wrapping up), with its card."""
     attempt = services.current_call(_agent(request))
     return cards.call_card(attempt) if attempt is not None else None
+
+
+class TransferTargetOut(Schema):
+    id: int
+    name: str
+
+
+@router.get("/transfer-targets", response=list[TransferTargetOut])
+def transfer_targets(request: HttpRequest) -> Any:
+    """The agents of the agent's campaign who are ready now: whom a call may go to."""
+    return services.transfer_targets(_agent(request))
 
 
 @router.get("/calls/{call_id}", response=dict[str, Any])

@@ -243,6 +243,10 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # a card that cannot be built must not lose the call
                 logger.exception("desk: no card for %s", message)
             message["card_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if kind == "call.offered" and message.get("transferred_from"):
+            message["transferred_from_name"] = await database_sync_to_async(_staff_name)(
+                message["transferred_from"]
+            )
         await self.send_json(message)
 
     def _card(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -376,6 +380,13 @@ class TeamConsumer(AsyncJsonWebsocketConsumer):
                 await task
             await self.channel_layer.group_discard(group, channel)
         self.relays = []
+
+
+def _staff_name(staff_id: Any) -> str:
+    from dialcrm.org.models import Staff
+
+    person = Staff.objects.filter(pk=staff_id).first()
+    return str(person) if person else ""
 
 
 def _lead_name(lead_id: Any) -> str:

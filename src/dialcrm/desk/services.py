@@ -230,6 +230,28 @@ def current_call(agent: Staff | int) -> CallAttempt | None:
     )
 
 
+def transfer_targets(agent: Staff) -> list[dict[str, Any]]:
+    """Whom the agent may transfer a call to: the other agents working on the same campaign
+    who are ready now, by name (the engine checks again when the transfer arrives)."""
+    session = open_session(agent)
+    if session is None:
+        return []
+    ready = (
+        AgentStateInterval.objects.filter(
+            campaign_id=session.campaign_id, state=AgentState.READY, ended_at__isnull=True
+        )
+        .exclude(agent_id=agent.pk)
+        .values_list("agent_id", flat=True)
+    )
+    people = Staff.objects.filter(
+        pk__in=ready,
+        is_active=True,
+        desk_sessions__ended_at__isnull=True,
+        desk_sessions__campaign_id=session.campaign_id,
+    ).order_by("first_name", "last_name", "username")
+    return [{"id": person.pk, "name": str(person)} for person in people]
+
+
 def access_call(agent: Any, call_id: Any) -> CallAttempt:
     """One of the agent's own calls; "not found" for anyone else's, as for a missing one."""
     try:

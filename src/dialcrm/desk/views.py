@@ -58,6 +58,11 @@ def _desk_texts() -> dict[str, Any]:
         "logged_out": _("You are logged out of the campaign."),
         "wrap_up_left": _("Wrap-up: %(time)s left"),
         "wrap_up_over": _("Wrap-up time over by %(time)s"),
+        "hold": _("Hold"),
+        "resume": _("Resume"),
+        "on_hold": _("On hold: the customer hears music"),
+        "transferred": _("The call went to %(name)s."),
+        "transferred_to_you": _("%(name)s transferred this call to you."),
         "phases": {
             "preview": _("Next lead: not dialed yet"),
             "ringing": _("Ringing…"),

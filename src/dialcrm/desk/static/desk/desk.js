@@ -3,7 +3,7 @@
  * (/api/desk/).
  *
  * The socket brings the engine's messages (state changes, a call put through with the lead's
- * card, a lead previewed, a call ended) and a snapshot on every (re)connection: the state, the
+ * card, a lead previewed, a call held, transferred or ended) and a snapshot on every (re)connection: the state, the
  * current call and its draft, so a reload or a dropped network loses nothing. It reconnects by
  * itself with a growing, jittered delay. What the agent types is kept in this browser at once
  * and saved as a draft on the server shortly after; a draft not saved yet is sent again on
@@ -120,6 +120,8 @@
       figures: { mine: {}, team: {} },
       now: Date.now(),
       dialInput: "",
+      onHold: false,
+      targets: null,
       skipReason: "not_now",
       socket: null,
       retries: 0,
@@ -222,6 +224,8 @@
         else if (type === "call.dialing") this.dialing(message);
         else if (type === "lead.previewed") this.previewed(message);
         else if (type === "call.ended") this.ended(message);
+        else if (type === "call.hold") this.held(message);
+        else if (type === "call.transferred") this.transferred(message);
         else if (type === "command.refused") this.refused(message);
         else if (type === "desk.error") this.show(message.reason, "danger");
         else if (type === "desk.pong") this.lastPong = Date.now();
@@ -279,6 +283,9 @@
         } else {
           this.open(message.card || this.bareCard(message), "talking");
         }
+        if (message.transferred_from) {
+          this.show(format(texts.transferred_to_you, { name: message.transferred_from_name || "" }), "info");
+        }
         // Epoch milliseconds, for the answer-to-screen benchmark (bench/desk.py).
         var timing = {
           call_id: message.call_id,
@@ -326,9 +333,40 @@
       },
 
       refused: function (message) {
-        var reason = String(message.reason || "");
-        this.show(reason.charAt(0).toUpperCase() + reason.slice(1) + ".", "warning");
-        if (/not logged in/.test(reason)) this.setState("logged_out", "", 0);
+        // The engine's reason, worded in the agent's language by their socket.
+        this.show(String(message.reason || message.code || ""), "warning");
+        if (message.code === "not_logged_in") this.setState("logged_out", "", 0);
+      },
+
+      held: function (message) {
+        if (this.card && this.card.call_id === message.call_id) this.onHold = Boolean(message.on_hold);
+      },
+
+      transferred: function (message) {
+        if (!this.card || this.card.call_id !== message.call_id) return;
+        var target = (this.targets || []).find(function (person) {
+          return person.id === message.to_agent_id;
+        });
+        forgetLocal(message.call_id); // the draft goes with the call: it is on the server
+        this.close();
+        this.show(format(texts.transferred, { name: target ? target.name : "" }), "success");
+      },
+
+      toggleHold: function () {
+        if (this.phase === "talking") this.send({ action: this.onHold ? "unhold" : "hold" });
+      },
+
+      loadTargets: function () {
+        var self = this;
+        this.targets = null;
+        this.saveDraft(); // the colleague opens the call with what was typed so far
+        return this.api("GET", "transfer-targets").then(function (reply) {
+          self.targets = reply.status === 200 ? reply.data : [];
+        });
+      },
+
+      transferTo: function (agentId) {
+        if (this.phase === "talking") this.send({ action: "transfer", to_agent_id: agentId });
       },
 
       bareCard: function (message) {
@@ -364,6 +402,7 @@
         this.errors = {};
         this.callStarted = Date.now() - (card.elapsed_s || 0) * 1000;
         this.callEnded = phase === "ended" ? Date.now() : null;
+        this.onHold = false;
         this.form = emptyForm(this.session.auto_ready !== false);
         this.form.status = draft.status || "";
         this.form.products = Array.isArray(draft.products) ? draft.products : [];
@@ -385,6 +424,7 @@
       close: function () {
         this.card = null;
         this.phase = "";
+        this.onHold = false;
         this.callEnded = null;
         this.errors = {};
         this.draftText = "";
@@ -392,6 +432,7 @@
       },
 
       phaseLabel: function () {
+        if (this.phase === "talking" && this.onHold) return texts.on_hold;
         return texts.phases[this.phase] || "";
       },
 
@@ -425,8 +466,10 @@
       },
 
       wrapUpLeft: function () {
-        if (!this.callEnded) return this.session.wrap_up_s || 0;
-        return (this.session.wrap_up_s || 0) - (this.now - this.callEnded) / 1000;
+        // The agent's own wrap-up time (0: the campaign's limit); past it the engine pauses them.
+        var limit = this.session.wrap_up_s || this.session.max_wrap_up_s || 0;
+        if (!this.callEnded) return limit;
+        return limit - (this.now - this.callEnded) / 1000;
       },
 
       wrapUpText: function () {
@@ -729,10 +772,18 @@
         if (key === "r" && this.canReady()) this.send({ action: "ready" });
         else if (key === "p" && this.state !== "logged_out") this.openPauseMenu();
         else if (key === "h" && (this.phase === "talking" || this.phase === "ringing")) this.send({ action: "hang_up" });
+        else if (key === "o" && this.phase === "talking") this.toggleHold();
+        else if (key === "t" && this.phase === "talking") this.openTransferMenu();
         else if (key === "n" && this.mode === "preview" && !this.card) this.send({ action: "preview_next" });
         else if (key === "d" && this.phase === "preview") this.send({ action: "dial" });
         else return;
         event.preventDefault();
+      },
+
+      openTransferMenu: function () {
+        var button = document.querySelector('[data-testid="transfer"]');
+        if (button && window.bootstrap) window.bootstrap.Dropdown.getOrCreateInstance(button).show();
+        this.loadTargets();
       },
 
       openPauseMenu: function () {
