@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from dialcrm.campaigns.models import WorkSheet
 from dialcrm.campaigns.statuses import seed_default_statuses
@@ -105,7 +106,43 @@ def seed_demo_company() -> Company:
         )
     sheet = _seed_back_office(company)
     _seed_live_campaign(company, bucharest, team, sheet)
+    _seed_finance(company)
     return company
+
+
+def _seed_finance(company: Company) -> None:
+    """Hourly costs, and a plan for the live campaign's current month, so that profitability
+    shows figures and progress at once. (A person sets a plan before its period starts; the
+    demo's is laid down by the seed for the month it is first run in.)"""
+    from dialcrm.campaigns.models import Campaign
+    from dialcrm.catalog.models import Product
+    from dialcrm.finance.models import FinancialPlan, HourlyCost, PlanTarget
+
+    for role, level, amount in (
+        (Role.AGENT, AgentLevel.SENIOR, "32.50"),
+        (Role.AGENT, AgentLevel.TRAINEE, "22.00"),
+        (Role.TEAM_LEADER, "", "41.00"),
+    ):
+        HourlyCost.objects.get_or_create(
+            company=company,
+            role=role,
+            level=level,
+            currency="RON",
+            defaults={"amount": amount, "valid_from": datetime.date(2026, 1, 1)},
+        )
+    campaign = Campaign.objects.get(client__company=company, name="Winter energy offer")
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    plan, created = FinancialPlan.objects.get_or_create(
+        campaign=campaign,
+        starts_on=first,
+        defaults={"ends_on": last, "target_hours": 400},
+    )
+    if created:
+        PlanTarget.objects.create(
+            plan=plan, product=Product.objects.get(company=company, code="EL-HOME"), units=200
+        )
 
 
 ENERGY_OFFER = {
