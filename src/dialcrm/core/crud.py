@@ -267,3 +267,19 @@ class ScopedModelForm(forms.ModelForm):
         return {
             name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
         }
+
+
+def limit_company_field(form: ScopedModelForm) -> None:
+    """The company is chosen only when adding, and only if the person sees several."""
+    company = form.fields.get("company")
+    if company is None:
+        return
+    if form.instance.pk is not None:
+        del form.fields["company"]
+        return
+    choices = list(company.queryset[:2])
+    if len(choices) == 1:
+        form.initial["company"] = form.initial.get("company") or choices[0].pk
+        company.widget = forms.HiddenInput()
+    elif form.user.company_id:
+        form.initial["company"] = form.initial.get("company") or form.user.company_id

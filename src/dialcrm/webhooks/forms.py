@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dialcrm.core.crud import ScopedModelForm
+from dialcrm.core.crud import ScopedModelForm, limit_company_field
 from dialcrm.webhooks.choices import SUBSCRIBABLE_EVENTS
 from dialcrm.webhooks.models import Subscription
+from dialcrm.webhooks.targets import validate_url
 
 
 class SubscriptionForm(ScopedModelForm):
@@ -27,6 +28,12 @@ class SubscriptionForm(ScopedModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        limit_company_field(self)
         self.fields["events"].widget.attrs.pop("class", None)
         if self.instance.pk is None:
             del self.fields["is_active"]  # a new webhook is active
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        validate_url(url)  # here too, so the address's problem shows with the others
+        return url

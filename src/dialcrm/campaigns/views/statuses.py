@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -20,23 +19,8 @@ from dialcrm.core.crud import (
     ObjectFormView,
     ObjectListView,
     ScopedModelForm,
+    limit_company_field,
 )
-
-
-def limit_company_field(form: ScopedModelForm) -> None:
-    """The company is chosen only when adding, and only if the person sees several."""
-    company = form.fields.get("company")
-    if company is None:
-        return
-    if form.instance.pk is not None:
-        del form.fields["company"]
-        return
-    choices = list(company.queryset[:2])
-    if len(choices) == 1:
-        form.initial["company"] = form.initial.get("company") or choices[0].pk
-        company.widget = forms.HiddenInput()
-    elif form.user.company_id:
-        form.initial["company"] = form.initial.get("company") or form.user.company_id
 
 
 class StatusForm(ScopedModelForm):

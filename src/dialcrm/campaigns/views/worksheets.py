@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from dialcrm.campaigns import worksheets
 from dialcrm.campaigns.choices import FieldKind
 from dialcrm.campaigns.models import WorkSheet, WorkSheetVersion
-from dialcrm.campaigns.views.statuses import limit_company_field
 from dialcrm.core.crud import (
     Column,
     ObjectDeactivateView,
@@ -26,6 +25,7 @@ from dialcrm.core.crud import (
     ObjectListView,
     ObjectScreen,
     ScopedModelForm,
+    limit_company_field,
 )
 from dialcrm.core.policy import CHANGE, VIEW, access, can
 
