@@ -29,6 +29,7 @@ from dialcrm.desk.models import Sale
 from dialcrm.dialer.choices import AttemptOutcome
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.dialer.time_accounting import time_accounts
+from dialcrm.finance.choices import FINANCE_READERS
 from dialcrm.org.models import Staff
 from dialcrm.reports.filters import ReportFilters
 from dialcrm.reports.models import AttemptHour
@@ -348,6 +349,61 @@ def time_accounting(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
     return rows
 
 
+# --- profitability against plan ----------------------------------------------------------
+
+
+def profitability_vs_plan(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Each campaign's hours, cost, sales, revenue and profit (`dialcrm.finance`), with its
+    financial plans' hours and units against what was done so far."""
+    from decimal import Decimal
+
+    from dialcrm.finance import services as finance
+
+    figures = finance.profitability(
+        user,
+        finance.Period(filters.start, filters.end, filters.zone),
+        group_by="campaign",
+        filters=finance.Filters(
+            campaign=filters.get("campaign"),
+            location=filters.get("location"),
+            team=filters.get("team"),
+            agent=filters.get("agent"),
+        ),
+    )
+    plans: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for progress in figures.plans:
+        plan = plans[progress.plan.campaign_id]
+        plan["target_hours"] += progress.target_hours
+        plan["hours_used"] += progress.hours_used
+        plan["target_units"] += sum(target.target_units for target in progress.targets)
+        plan["units"] += sum(target.units for target in progress.targets)
+    rows = []
+    for row in figures.rows:
+        plan = plans.get(row.key, {})
+        cost_per_sale = row.cost_per_sale
+        rows.append(
+            {
+                "campaign": row.label,
+                "worked_hours": round(row.worked_s / 3600, 2),
+                "labour_cost": float(row.labour_cost.amount),
+                "sales": row.sales,
+                "units": row.units,
+                "revenue": float(row.revenue.amount),
+                "profit": float(row.profit.amount),
+                "cost_per_sale": float(cost_per_sale.amount) if cost_per_sale else None,
+                "plan_hours": float(plan["target_hours"]) if plan else None,
+                "plan_hours_used": share(
+                    float(plan.get("hours_used", 0)), float(plan.get("target_hours", 0))
+                ),
+                "plan_units": int(plan["target_units"]) if plan else None,
+                "plan_units_done": share(
+                    float(plan.get("units", 0)), float(plan.get("target_units", 0))
+                ),
+            }
+        )
+    return rows
+
+
 # --- list penetration -------------------------------------------------------------------------
 
 
@@ -615,6 +671,34 @@ register(
         ),
         query=time_accounting,
         roles=PEOPLE_READERS,
+        filters=("campaign", "location", "team", "agent"),
+    )
+)
+register(
+    Report(
+        slug="profitability",
+        title=_("Profitability against plan"),
+        description=_(
+            "Each campaign's hours, labour cost, accepted sales, revenue and profit in the period, "
+            "and its financial plans' hours and units done so far."
+        ),
+        columns=(
+            Column("campaign", _("Campaign"), Kind.TEXT),
+            Column("worked_hours", _("Hours worked"), Kind.HOURS),
+            Column("labour_cost", _("Labour cost"), Kind.MONEY),
+            Column("sales", _("Accepted sales")),
+            Column("units", _("Units")),
+            Column("revenue", _("Revenue"), Kind.MONEY),
+            Column("profit", _("Profit"), Kind.MONEY),
+            Column("cost_per_sale", _("Cost per sale"), Kind.MONEY),
+            Column("plan_hours", _("Planned hours"), Kind.HOURS),
+            Column("plan_hours_used", _("Planned hours used"), Kind.SHARE),
+            Column("plan_units", _("Planned units")),
+            Column("plan_units_done", _("Planned units done"), Kind.SHARE),
+        ),
+        chart=Chart("bar", "campaign", ("labour_cost", "revenue", "profit")),
+        query=profitability_vs_plan,
+        roles=FINANCE_READERS,
         filters=("campaign", "location", "team", "agent"),
     )
 )

@@ -95,6 +95,7 @@ def to_xlsx(result: ReportResult) -> bytes:
 
 def to_pdf(result: ReportResult) -> bytes:
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
@@ -114,6 +115,7 @@ def to_pdf(result: ReportResult) -> bytes:
             "LEFT" if column.kind == Kind.TEXT else "RIGHT" for column in result.columns
         ),
         first_row_as_headings=True,
+        headings_style=FontFace(emphasis=None, fill_color=(225, 229, 234)),
     ) as table:
         header = table.row()
         for column in result.columns:

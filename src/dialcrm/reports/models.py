@@ -184,11 +184,16 @@ class ReportSchedule(AuditedModel):
         report = REPORTS.get(self.report)
         return str(report.title) if report else self.report
 
+    def clean(self) -> None:
+        super().clean()
+        if self.frequency == Frequency.WEEKLY and self.weekday is None:
+            raise ValidationError({"weekday": _("Choose the day of the week to send it on.")})
+        if self.frequency == Frequency.DAILY:
+            self.weekday = None
+
     @property
     def recipient_list(self) -> list[str]:
-        return [
-            part.strip() for part in self.recipients.replace("\n", ",").split(",") if part.strip()
-        ]
+        return addresses_in(self.recipients)
 
 
 class ReportDelivery(models.Model):

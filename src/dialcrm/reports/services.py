@@ -129,8 +129,7 @@ def save_schedule(
     probe = copy.copy(schedule)
     for name, value in values.items():
         setattr(probe, name, value)
-    if probe.frequency == Frequency.WEEKLY and probe.weekday is None:
-        raise ValidationError({"weekday": _("Choose the day of the week to send it on.")})
+    probe.full_clean()  # every reason at once, before the next delivery can be worked out
     values["next_run_at"] = next_run(probe, timezone.now()) if probe.is_active else None
     return save_object(user, schedule, values)
 
