@@ -28,6 +28,7 @@ from dialcrm.dialer.core.compliance import (
 )
 from dialcrm.dialer.core.outcomes import CallOutcome
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt, Callback
+from dialcrm.reports import rollups
 from dialcrm.webhooks import services as webhooks
 
 UTC = datetime.UTC
@@ -402,13 +403,14 @@ def finish_attempt(
         attempt.save(
             update_fields=["outcome", "ended_at", "cause", "cause_code", "is_abandoned", "wait_s"]
         )
-        _schedule_next(settings, attempt, outcome, ended_s)
+        lead = _schedule_next(settings, attempt, outcome, ended_s)
+        rollups.count_finished_attempt(attempt, lead.call_list_id)
         webhooks.call_ended(settings.company_id, attempt, settings.name)
 
 
 def _schedule_next(
     settings: CampaignSettings, attempt: CallAttempt, outcome: CallOutcome, ended_s: float
-) -> None:
+) -> Lead:
     Phone.objects.filter(pk=attempt.phone_id).update(
         attempts=F("attempts") + 1, last_called_at=at(ended_s), last_outcome=outcome.value
     )
@@ -427,6 +429,7 @@ def _schedule_next(
         lead.state = LeadState.RETRY
         lead.next_call_at = at(due_s)
     lead.save(update_fields=["attempts", "last_called_at", "state", "next_call_at"])
+    return lead
 
 
 def record_disposition(
@@ -451,7 +454,8 @@ def record_disposition(
         if attempt.status_id is not None:
             return  # recorded already: a retried submission records once
         attempt.status = status
-        if attempt.outcome == AttemptOutcome.IN_PROGRESS:
+        was_in_progress = attempt.outcome == AttemptOutcome.IN_PROGRESS
+        if was_in_progress:
             attempt.outcome = (
                 AttemptOutcome.MACHINE
                 if status.category == StatusCategory.ANSWERING_MACHINE
@@ -496,6 +500,8 @@ def record_disposition(
         lead.save(
             update_fields=["attempts", "last_called_at", "last_status", "state", "next_call_at"]
         )
+        if was_in_progress:
+            rollups.count_finished_attempt(attempt, lead.call_list_id)
         webhooks.call_ended(settings.company_id, attempt, settings.name, status.code)
 
 
