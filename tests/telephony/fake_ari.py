@@ -607,6 +607,7 @@ class FakeAri:
         self.behaviours: dict[str, Behaviour] = {}
         self.default_behaviour = Behaviour.human()
         self.playback_s = 0.05
+        self.missing_sounds: set[str] = set()  # sound names that are not installed
         self.channels: dict[str, FakeChannel] = {}
         self.bridges: dict[str, FakeBridge] = {}
         self.live_recordings: dict[str, dict[str, Any]] = {}
@@ -1204,8 +1205,12 @@ class FakeAri:
             "state": "queued",
         }
         self.playbacks[playback_id] = playback
+        answer = dict(playback)
+        if media[0].startswith("sound:") and media[0][6:] in self.missing_sounds:
+            # A real Asterisk looks the first sound up at once and already answers "failed".
+            answer["state"] = "failed"
         self._run(channel, self._play_out(channel, playback, media))
-        return 201, dict(playback)
+        return 201, answer
 
     # --- music on hold ------------------------------------------------------------------------------
 
@@ -1234,8 +1239,12 @@ class FakeAri:
         self._channel_event(channel, "PlaybackStarted", playback=dict(playback))
         for uri in media:
             playback["media_uri"] = uri
-            missing = uri.startswith("recording:") and uri[10:] not in self.stored_recordings
-            if not uri.startswith(MEDIA_SCHEMES) or missing:
+            if uri.startswith("recording:") and uri[10:] not in self.stored_recordings:
+                # As a real Asterisk 22 does: it logs "recording does not exist" and the
+                # playback stays "playing" without a PlaybackFinished until it is stopped.
+                return
+            is_missing_sound = uri.startswith("sound:") and uri[6:] in self.missing_sounds
+            if not uri.startswith(MEDIA_SCHEMES) or is_missing_sound:
                 self._finish_playback(playback, "failed")
                 return
             await asyncio.sleep(self.playback_s)

@@ -326,15 +326,31 @@ async def test_the_safe_harbour_message_plays_to_the_end_before_the_hang_up(
     assert ended == CallEnded("call-1", ended.at, EndCause.NORMAL, 16)
 
 
-async def test_a_message_that_cannot_be_played_is_an_error(
+async def test_a_message_that_is_not_installed_is_an_error(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
 ) -> None:
+    fake.missing_sounds.add("dialcrm-safe-harbour")
     await gateway.originate(dial("call-1"))
     await events.next()
     await events.next()
 
-    with pytest.raises(GatewayError, match="could not play recording:missing to call call-1"):
-        await gateway.play("call-1", "recording:missing")
+    with pytest.raises(GatewayError, match="could not play sound:dialcrm-safe-harbour to call"):
+        await gateway.play("call-1", "dialcrm-safe-harbour")
+
+
+async def test_a_missing_recording_gives_up_at_the_playback_timeout(fake: FakeAri) -> None:
+    # A real Asterisk never finishes the playback of a recording that does not exist.
+    gateway = AsteriskGateway(config_for(fake, playback_timeout_s=0.3))
+    events = Events(gateway)
+    try:
+        await gateway.originate(dial("call-1"))
+        await events.next()
+        await events.next()
+
+        with pytest.raises(GatewayError, match="recording:missing to call call-1 did not finish"):
+            await gateway.play("call-1", "recording:missing")
+    finally:
+        await gateway.close()
 
 
 async def test_the_agent_bridge_is_recorded_while_the_customer_is_in_it(
@@ -473,9 +489,13 @@ async def test_a_dropped_events_stream_reconnects_and_reconciles(
     fake.script("+40723000003", Behaviour.no_answer())
     for index in (1, 2, 3):
         await gateway.originate(dial(f"call-{index}", f"+4072300000{index}"))
-    await wait_until(
-        lambda: fake.channels["call-1"].stasis_app and fake.channels["call-2"].stasis_app
-    )
+    # Both back from answering-machine detection: a call still in AMD when the stream drops
+    # would find no application to return to and end (as on a real Asterisk).
+    answered: set[str] = set()
+    while answered != {"call-1", "call-2"}:
+        event = await events.next()
+        if isinstance(event, CallAnswered):
+            answered.add(event.call_id)
 
     fake.is_refusing_event_streams = True
     await fake.drop_event_streams()
