@@ -28,10 +28,16 @@ class QueueFilterForm(forms.Form):
     """The queue's filters, limited to the campaigns and locations the person sees."""
 
     campaign = forms.ModelChoiceField(
-        label=_("Campaign"), queryset=Campaign.objects.none(), required=False
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("Every campaign"),
     )
     location = forms.ModelChoiceField(
-        label=_("Location"), queryset=Location.objects.none(), required=False
+        label=_("Location"),
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label=_("Every location"),
     )
     age = forms.ChoiceField(
         label=_("Waiting"), choices=[("", _("Any time"))] + AgeFilter.choices, required=False
