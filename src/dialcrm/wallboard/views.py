@@ -33,7 +33,8 @@ def board(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "campaign_id": campaign.pk,
             "texts": {
                 "states": dict(AgentState.choices),
-                "pause_reasons": dict(PauseReason.choices),
+                # The engine logs agents in paused "not ready" until they say they are ready.
+                "pause_reasons": {**dict(PauseReason.choices), "not_ready": _("Not ready yet")},
                 "campaign_states": dict(CampaignState.choices),
                 "reconnecting": _("Connection lost: reconnecting…"),
                 "live": _("Live"),
