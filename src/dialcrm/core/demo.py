@@ -107,7 +107,34 @@ def seed_demo_company() -> Company:
     sheet = _seed_back_office(company)
     _seed_live_campaign(company, bucharest, team, sheet)
     _seed_finance(company)
+    _seed_quality(company)
     return company
+
+
+def _seed_quality(company: Company) -> None:
+    """The live campaign's scorecard, so quality can score the simulated agents' sales."""
+    from dialcrm.campaigns.models import Campaign
+    from dialcrm.quality.models import ScoreCriterion
+
+    campaign = Campaign.objects.get(client__company=company, name="Winter energy offer")
+    for position, (name, weight, description) in enumerate(
+        (
+            (
+                "Greeting and identification",
+                1,
+                "Names themselves and the company, checks who answers.",
+            ),
+            ("Offer explained", 2, "Price, duration and cancellation explained without pressure."),
+            ("Explicit consent", 3, "The beneficiary clearly agrees to the contract."),
+            ("Data read back", 2, "Name, address and consumption read back and confirmed."),
+        ),
+        start=1,
+    ):
+        ScoreCriterion.objects.get_or_create(
+            campaign=campaign,
+            name=name,
+            defaults={"weight": weight, "position": position, "description": description},
+        )
 
 
 def _seed_finance(company: Company) -> None:
