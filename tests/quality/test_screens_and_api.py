@@ -281,6 +281,8 @@ def test_api_refusals_are_clear(org, desk, sale, client_for):
     assert read_only.status_code == 403
     assert client_for(desk.agent).get("/api/quality/queue").status_code == 403
     assert client_for(org[Role.QUALITY]).get("/api/quality/mine").status_code == 403
+    assert client_for(desk.agent).get("/api/quality/mine?state=lost").status_code == 422
+    assert quality.get("/api/quality/queue?age=2h").status_code == 422
     assert Sale.objects.get(pk=sale.pk).state == "pending"
 
 

@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 from dialcrm.campaigns.models import Campaign
 from dialcrm.core.api_crud import add_crud_routes
 from dialcrm.core.policy import access
+from dialcrm.desk.choices import SaleState
 from dialcrm.desk.services import MAX_QUANTITY, ProductLine
 from dialcrm.quality import services
 from dialcrm.quality.choices import AgeFilter, ConfirmationOutcome
@@ -197,12 +198,12 @@ class MySaleOut(QueuedSaleOut):
 
     @staticmethod
     def resolve_return_reason(sale: Any) -> str:
-        return services.return_reason(sale) if sale.state == "rejected" else ""
+        return services.return_reason(sale) if sale.state == SaleState.REJECTED else ""
 
 
 @router.get("/mine", response=list[MySaleOut])
 @paginate
-def my_sales(request: HttpRequest, state: str | None = None) -> Any:
+def my_sales(request: HttpRequest, state: SaleState | None = None) -> Any:
     """The signed-in agent's own sales, newest first, with the reason of a returned one."""
     sales = services.my_sales(request.user)
     return sales.filter(state=state) if state else sales
