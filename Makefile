@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python bench/lead_list.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/reports.py
 
 # Translators: refresh the catalogues after changing texts (needs Debian's gettext).
 messages: python-deps
