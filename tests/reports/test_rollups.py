@@ -4,9 +4,11 @@ attempts themselves."""
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from dialcrm.dialer import store
 from dialcrm.dialer.core.outcomes import CallOutcome
@@ -93,3 +95,22 @@ def test_the_dialers_counts_equal_a_rebuild(org):
     ]
     assert rollups.rebuild(START, START + datetime.timedelta(hours=2)) == 2
     assert figures() == live
+
+
+def test_the_command_recounts_days(org):
+    running = make_running_campaign(org, leads=1)
+    lead = running.call_list.leads.get()
+    CallAttempt.objects.create(
+        campaign=running.campaign,
+        lead=lead,
+        number="+40720000001",
+        mode="predictive",
+        dialed_at=START,
+        outcome="no_answer",
+    )
+    output = io.StringIO()
+    call_command("reports_rollup", since="2026-03-02", until="2026-03-02", stdout=output)
+    assert output.getvalue().strip() == "Recounted 2026-03-02 to 2026-03-02: 1 hour rows."
+    assert AttemptHour.objects.get().no_answer == 1
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("reports_rollup", since="2 March")
