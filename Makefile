@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/profitability.py
 
 # Translators: refresh the catalogues after changing texts (needs Debian's gettext).
 messages: python-deps

@@ -22,7 +22,7 @@ not depend on the number of intervals read into Python.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
-from dialcrm.dialer.choices import AgentState, PauseReason
+from dialcrm.dialer.choices import AgentState
 from dialcrm.dialer.models import AgentStateInterval
 
 GROUP_FIELDS = {
@@ -40,17 +40,11 @@ GROUP_FIELDS = {
     "agent": "agent_id",
     "day": "day",
 }
-WAITING_STATES = (AgentState.READY, AgentState.RESERVED)
-_KINDS = {
-    "talk_s": Q(state=AgentState.ON_CALL),
-    "wrap_up_s": Q(state=AgentState.WRAP_UP),
-    "waiting_s": Q(state__in=WAITING_STATES),
-    **{
-        f"paused_{reason}_s": Q(state=AgentState.PAUSED, pause_reason=reason)
-        for reason in PauseReason.values
-    },
-    # A pause recorded without a reason still counts as paused.
-    "paused_unspecified_s": Q(state=AgentState.PAUSED, pause_reason=""),
+_KIND_OF_STATE = {
+    AgentState.ON_CALL: "talk_s",
+    AgentState.WRAP_UP: "wrap_up_s",
+    AgentState.READY: "waiting_s",
+    AgentState.RESERVED: "waiting_s",
 }
 
 
@@ -117,24 +111,32 @@ def time_accounts(
             day=TruncDate("clipped_start", tzinfo=time_zone or timezone.get_current_timezone())
         )
     fields = [GROUP_FIELDS[name] for name in group_by]
+    # One sum per group, state and reason: the database computes each clipped duration once
+    # (a conditional sum per kind would compute it once per kind); the kinds are folded here.
     totals = (
         rows.order_by()
-        .values(*fields)
-        .annotate(**{kind: Sum("duration", filter=condition) for kind, condition in _KINDS.items()})
+        .values(*fields, "state", "pause_reason")
+        .annotate(seconds=Sum("duration"))
+        .values_list(*fields, "state", "pause_reason", "seconds")
     )
-    return [_account(row, group_by) for row in totals]
-
-
-def _account(row: dict[str, Any], group_by: Iterable[str]) -> TimeAccount:
-    paused = {
-        reason: _seconds(row[f"paused_{reason}_s"])
-        for reason in (*PauseReason.values, "unspecified")
-        if row[f"paused_{reason}_s"] is not None
-    }
-    return TimeAccount(
-        key={name: row[GROUP_FIELDS[name]] for name in group_by},
-        talk_s=_seconds(row["talk_s"]),
-        wrap_up_s=_seconds(row["wrap_up_s"]),
-        waiting_s=_seconds(row["waiting_s"]),
-        paused_by_reason_s=paused,
-    )
+    accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for *key, state, reason, seconds in totals:
+        account = accounts.setdefault(
+            tuple(key), {"talk_s": 0.0, "wrap_up_s": 0.0, "waiting_s": 0.0, "paused": {}}
+        )
+        duration = _seconds(seconds)
+        if state == AgentState.PAUSED:
+            reason = reason or "unspecified"  # a pause recorded without a reason
+            account["paused"][reason] = account["paused"].get(reason, 0.0) + duration
+        elif state in _KIND_OF_STATE:
+            account[_KIND_OF_STATE[state]] += duration
+    return [
+        TimeAccount(
+            key=dict(zip(group_by, key, strict=True)),
+            talk_s=sums["talk_s"],
+            wrap_up_s=sums["wrap_up_s"],
+            waiting_s=sums["waiting_s"],
+            paused_by_reason_s=sums["paused"],
+        )
+        for key, sums in accounts.items()
+    ]

@@ -376,7 +376,7 @@ def profitability(
     filters = filters or Filters()
     scope = _Scope.of(user, filters)
     report = _Report(period, currency, group_by, now)
-    report.count_time(scope.intervals())
+    report.count_time(scope.intervals(), scope.company_ids())
     report.count_sales(scope.sale_lines())
     return Profitability(
         period=period,
@@ -384,7 +384,7 @@ def profitability(
         group_by=group_by,
         rows=report.rows(),
         total=report.total(_("Total")),
-        plans=[plan_progress(plan, now) for plan in scope.plans(period)],
+        plans=plans_progress(scope.plans(period), now),
         warnings=report.warnings(),
     )
 
@@ -423,6 +423,9 @@ class _Scope:
                 condition &= Q(**{lookup: value})
         return condition
 
+    def company_ids(self) -> QuerySet[Any]:
+        return self.locations.values("company_id")
+
     def intervals(self) -> QuerySet[AgentStateInterval]:
         return AgentStateInterval.objects.filter(self._condition("agent__", "campaign_id"))
 
@@ -442,7 +445,7 @@ class _Scope:
             plans = plans.filter(campaign_id=self.filters.campaign)
         if self.filters.location is not None:
             plans = plans.filter(campaign__location_id=self.filters.location)
-        return plans.select_related("campaign").order_by("campaign__name", "starts_on")
+        return plans.select_related("campaign__location").order_by("campaign__name", "starts_on")
 
 
 class _Rates:
@@ -455,6 +458,21 @@ class _Rates:
 
     def add(self, key: Any, start: datetime.date, end: datetime.date | None, value: Any) -> None:
         self._spans[key].append((start, end, value))
+
+    def parts(self, period: Period) -> list[Period]:
+        """The period cut at each day where one of the amounts starts or stops applying."""
+        changes = {
+            day
+            for spans in self._spans.values()
+            for start, end, _value in spans
+            for day in (start, end + datetime.timedelta(days=1) if end else None)
+            if day is not None and period.first_day < day <= period.last_day
+        }
+        starts = [period.first_day, *sorted(changes)]
+        ends = [day - datetime.timedelta(days=1) for day in starts[1:]] + [period.last_day]
+        return [
+            Period(first, last, period.time_zone) for first, last in zip(starts, ends, strict=True)
+        ]
 
     def on(self, key: Any, day: datetime.date) -> Any:
         for start, end, value in self._spans.get(key, ()):
@@ -486,31 +504,38 @@ class _Report:
             self._rows[key] = ProfitRow(key=key, label="", currency=self.currency)
         return self._rows[key]
 
-    def count_time(self, intervals: QuerySet[AgentStateInterval]) -> None:
+    def count_time(
+        self, intervals: QuerySet[AgentStateInterval], company_ids: QuerySet[Any]
+    ) -> None:
+        """Hours and their cost. The period is cut where an hourly cost starts or ends, so
+        within each part every person has one rate and the hours are summed per person, with
+        no per-day grouping."""
         group = _TIME_GROUP[self.group_by]
-        accounts = time_accounts(
-            self.period.start,
-            self.period.end,
-            group_by=tuple(dict.fromkeys((group, "agent", "day"))),
-            intervals=intervals,
-            now=self.now,
-            time_zone=self.period.time_zone,
-        )
-        people = {
-            person["pk"]: person
-            for person in Staff.objects.filter(
-                pk__in={account.key["agent"] for account in accounts}
-            ).values("pk", "company_id", "role", "level")
-        }
-        rates = self._hourly_costs({person["company_id"] for person in people.values()})
-        for account in accounts:
-            person = people[account.key["agent"]]
-            rate = rates.on(
-                (person["company_id"], person["role"], person["level"]), account.key["day"]
+        rates = self._hourly_costs(company_ids)
+        people: dict[int, dict[str, Any]] = {}
+        for part in rates.parts(self.period):
+            accounts = time_accounts(
+                part.start,
+                part.end,
+                group_by=tuple(dict.fromkeys((group, "agent"))),
+                intervals=intervals,
+                now=self.now,
             )
-            self._add_time(self._row(account.key[group]), account, rate, person)
+            missing = {account.key["agent"] for account in accounts} - people.keys()
+            people.update(
+                (person["pk"], person)
+                for person in Staff.objects.filter(pk__in=missing).values(
+                    "pk", "company_id", "role", "level"
+                )
+            )
+            for account in accounts:
+                person = people[account.key["agent"]]
+                rate = rates.on(
+                    (person["company_id"], person["role"], person["level"]), part.first_day
+                )
+                self._add_time(self._row(account.key[group]), account, rate, person, part)
 
-    def _hourly_costs(self, company_ids: Iterable[int]) -> _Rates:
+    def _hourly_costs(self, company_ids: QuerySet[Any]) -> _Rates:
         rates = _Rates()
         costs = HourlyCost.objects.filter(company_id__in=company_ids, currency=self.currency)
         for cost in _dated(costs, self.period):
@@ -523,7 +548,12 @@ class _Report:
         return rates
 
     def _add_time(
-        self, row: ProfitRow, account: TimeAccount, rate: Decimal | None, person: dict[str, Any]
+        self,
+        row: ProfitRow,
+        account: TimeAccount,
+        rate: Decimal | None,
+        person: dict[str, Any],
+        part: Period,
     ) -> None:
         row.talk_s += account.talk_s
         row.wrap_up_s += account.wrap_up_s
@@ -531,7 +561,7 @@ class _Report:
         row.paused_s += account.paused_s
         if rate is None:
             self._uncosted.setdefault((person["role"], person["level"]), []).append(
-                (account.key["day"], account.worked_s)
+                (part.first_day, part.last_day, account.worked_s)
             )
             return
         row.labour_cost_exact += Decimal(str(account.worked_s)) * rate / HOUR_S
@@ -555,7 +585,7 @@ class _Report:
             price = prices.on(line["product_id"], line["day"])
             if price is None:
                 self._unpriced.setdefault(line["product_id"], []).append(
-                    (line["day"], line["units"])
+                    (line["day"], line["day"], line["units"])
                 )
                 continue
             row.revenue_exact += price.price * line["units"]
@@ -597,8 +627,8 @@ class _Report:
                 % {
                     "currency": self.currency,
                     "who": who,
-                    "days": _day_span([day for day, _seconds in days]),
-                    "hours": hours(sum(seconds for _day, seconds in days)),
+                    "days": _day_span(days),
+                    "hours": hours(sum(seconds for _first, _last, seconds in days)),
                 }
             )
         names = dict(Product.objects.filter(pk__in=self._unpriced).values_list("pk", "name"))
@@ -611,15 +641,16 @@ class _Report:
                 % {
                     "currency": self.currency,
                     "product": names.get(product_id, product_id),
-                    "days": _day_span([day for day, _units in days]),
-                    "units": sum(units for _day, units in days),
+                    "days": _day_span(days),
+                    "units": sum(units for _first, _last, units in days),
                 }
             )
         return messages
 
 
-def _day_span(days: list[datetime.date]) -> str:
-    first, last = min(days), max(days)
+def _day_span(spans: list[tuple[datetime.date, datetime.date, Any]]) -> str:
+    first = min(start for start, _end, _amount in spans)
+    last = max(end for _start, end, _amount in spans)
     return str(first) if first == last else f"{first} – {last}"
 
 
@@ -636,51 +667,85 @@ def _labels(group_by: str, keys: list[int]) -> dict[int, str]:
 def plan_progress(plan: FinancialPlan, now: datetime.datetime | None = None) -> PlanProgress:
     """Hours and units of the plan's campaign in its period up to now, and where the current
     pace leads by the period's end."""
-    now = now or timezone.now()
-    zone = ZoneInfo(plan.campaign.location.time_zone)
-    period = Period(plan.starts_on, plan.ends_on, zone)
+    return plans_progress([plan], now)[0]
+
+
+def _plan_period(plan: FinancialPlan) -> Period:
+    """The plan's days, ending with the campaign if it ends first."""
+    last_day = plan.ends_on
     campaign_end = plan.campaign.ends_on
-    if campaign_end is not None and campaign_end < plan.ends_on:
-        period = Period(plan.starts_on, max(campaign_end, plan.starts_on), zone)
+    if campaign_end is not None and campaign_end < last_day:
+        last_day = max(campaign_end, plan.starts_on)
+    return Period(plan.starts_on, last_day, ZoneInfo(plan.campaign.location.time_zone))
+
+
+def plans_progress(
+    plans: Iterable[FinancialPlan], now: datetime.datetime | None = None
+) -> list[PlanProgress]:
+    """`plan_progress` for several plans, with one query for the hours and one for the units
+    of all the plans sharing a period (a month's plans of every campaign, typically)."""
+    now = now or timezone.now()
+    plans = list(plans)
+    by_period: dict[Period, list[FinancialPlan]] = defaultdict(list)
+    for plan in plans:
+        by_period[_plan_period(plan)].append(plan)
+    hours_of: dict[int, float] = {}
+    units_of: dict[tuple[int, int], int] = {}
+    for period, members in by_period.items():
+        campaigns = [plan.campaign_id for plan in members]
+        for account in time_accounts(
+            period.start,
+            period.end,
+            group_by=("campaign",),
+            intervals=AgentStateInterval.objects.filter(campaign__in=campaigns),
+            now=now,
+        ):
+            hours_of[account.key["campaign"]] = account.worked_s
+        sold = (
+            SaleLine.objects.filter(
+                sale__campaign__in=campaigns,
+                sale__state=SaleState.ACCEPTED,
+                sale__created_at__gte=period.start,
+                sale__created_at__lt=period.end,
+            )
+            .order_by()
+            .values("sale__campaign_id", "product_id")
+            .annotate(units=Sum("quantity"))
+            .values_list("sale__campaign_id", "product_id", "units")
+        )
+        units_of.update(((campaign, product), units) for campaign, product, units in sold)
+    return [_progress(plan, now, hours_of, units_of) for plan in plans]
+
+
+def _progress(
+    plan: FinancialPlan,
+    now: datetime.datetime,
+    hours_of: dict[int, float],
+    units_of: dict[tuple[int, int], int],
+) -> PlanProgress:
+    period = _plan_period(plan)
     span_s = Decimal(str((period.end - period.start).total_seconds()))
     elapsed_s = Decimal(str(max(0.0, min((now - period.start).total_seconds(), float(span_s)))))
     share = elapsed_s / span_s
-    used = time_accounts(
-        period.start,
-        period.end,
-        group_by=("campaign",),
-        intervals=AgentStateInterval.objects.filter(campaign=plan.campaign),
-        now=now,
-    )
-    used_hours = hours(sum(account.worked_s for account in used))
-    sold = dict(
-        SaleLine.objects.filter(
-            sale__campaign=plan.campaign,
-            sale__state=SaleState.ACCEPTED,
-            sale__created_at__gte=period.start,
-            sale__created_at__lt=period.end,
-        )
-        .order_by()
-        .values("product_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("product_id", "units")
-    )
+    used_hours = hours(hours_of.get(plan.campaign_id, 0.0))
 
     def forecast(done: Decimal) -> Decimal | None:
         if not share:
             return None
         return (done / share).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
-    targets = [
-        TargetProgress(
-            product_id=target.product_id,
-            product=target.product.name,
-            target_units=target.units,
-            units=sold.get(target.product_id, 0),
-            forecast_units=forecast(Decimal(sold.get(target.product_id, 0))),
+    targets = []
+    for target in plan.targets.select_related("product").order_by("product__name"):
+        units = units_of.get((plan.campaign_id, target.product_id), 0)
+        targets.append(
+            TargetProgress(
+                product_id=target.product_id,
+                product=target.product.name,
+                target_units=target.units,
+                units=units,
+                forecast_units=forecast(Decimal(units)),
+            )
         )
-        for target in plan.targets.select_related("product").order_by("product__name")
-    ]
     return PlanProgress(
         plan=plan,
         target_hours=plan.target_hours,
