@@ -123,3 +123,15 @@ def test_a_period_in_the_future_counts_nothing(org: Any, worked: Any) -> None:
 def test_refuses_bad_arguments(db: Any, start: Any, end: Any, group_by: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         time_accounts(start, end, group_by=group_by)
+
+
+def test_reserved_counts_as_waiting_and_a_pause_without_reason_as_paused(org: Any) -> None:
+    teammate = org["teammate"]
+    interval(teammate, None, "reserved", at(9), at(9, 2))
+    interval(teammate, None, "paused", at(9, 2), at(9, 12))
+
+    (account,) = time_accounts(START, END, now=at(18))
+
+    assert account.key == {"agent": teammate.pk}
+    assert account.waiting_s == 2 * 60
+    assert account.paused_by_reason_s == {"unspecified": 10 * 60}

@@ -19,7 +19,7 @@ from dialcrm.finance.services import (
     plan_progress,
     profitability,
 )
-from tests.finance.conftest import BUCHAREST, NOW, PERIOD, Books
+from tests.finance.conftest import BUCHAREST, NOW, PERIOD, Books, at, work
 
 D = Decimal
 
@@ -190,3 +190,13 @@ def test_refuses_a_bad_grouping_and_a_backwards_period(org: Any) -> None:
         profitability(org[Role.MANAGER], PERIOD, "weather")
     with pytest.raises(ValidationError):
         Period(datetime.date(2026, 3, 3), datetime.date(2026, 3, 2), BUCHAREST)
+
+
+def test_an_interval_across_the_midnight_of_a_cost_change_is_split(org: Any, books: Books) -> None:
+    teammate = org["teammate"]  # a senior agent: 30.00 on the 2nd, 36.00 from the 3rd
+    work(teammate, books.campaign, "on_call", at(2, 23, 30), at(3, 0, 30))
+
+    result = profitability(org[Role.MANAGER], PERIOD, "agent", Filters(agent=teammate.pk), now=NOW)
+
+    (row,) = result.rows
+    assert row.labour_cost == Money(D("33.00"), "RON")  # 30 min at 30.00 + 30 min at 36.00
