@@ -58,6 +58,8 @@ bench: setup
 	$(BIN)/python bench/lead_list.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/wallboard.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/profitability.py
 

@@ -74,6 +74,10 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
     # --- from the browser --------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        with translation.override(self.user.language):  # answers in the person's language
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
             await self.refuse(
                 "",
@@ -132,7 +136,7 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_figures(latest)
 
     def _access(self, campaign_id: int) -> Any:
-        with translation.override(self.user.language):
+        with translation.override(self.user.language):  # this thread's own language
             return services.access_wallboard(self.user, campaign_id)
 
     async def unsubscribe(self, campaign_id: int) -> None:
