@@ -113,8 +113,22 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-def _record(delivery: Delivery, answer: Answer, now: datetime.datetime, retry: bool) -> Delivery:
-    """Write an attempt's outcome: delivered, retried later, or failed."""
+OUTCOME_FIELDS = [
+    "attempts",
+    "last_attempt_at",
+    "response_status",
+    "duration_ms",
+    "error",
+    "state",
+    "next_attempt_at",
+]
+
+
+def _outcome(
+    delivery: Delivery, answer: Answer, now: datetime.datetime, retry: bool
+) -> DeliveryAttempt:
+    """Set an attempt's outcome on the delivery (delivered, retried later, or failed) and
+    return the attempt's log row; the caller saves both."""
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.response_status = answer.status
@@ -129,29 +143,23 @@ def _record(delivery: Delivery, answer: Answer, now: datetime.datetime, retry: b
     else:
         delivery.state = DeliveryState.FAILED
     delivery.next_attempt_at = retry_at
+    return DeliveryAttempt(
+        delivery=delivery,
+        number=delivery.attempts,
+        at=now,
+        response_status=answer.status,
+        duration_ms=answer.duration_ms,
+        error=delivery.error,
+        response_body=answer.body[:RESPONSE_KEPT],
+        retry_at=retry_at,
+    )
+
+
+def _save(deliveries: list[Delivery], attempts: list[DeliveryAttempt]) -> None:
+    """A round's outcomes in one transaction."""
     with transaction.atomic():
-        delivery.save(
-            update_fields=[
-                "attempts",
-                "last_attempt_at",
-                "response_status",
-                "duration_ms",
-                "error",
-                "state",
-                "next_attempt_at",
-            ]
-        )
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts,
-            at=now,
-            response_status=answer.status,
-            duration_ms=answer.duration_ms,
-            error=delivery.error,
-            response_body=answer.body[:RESPONSE_KEPT],
-            retry_at=retry_at,
-        )
-    return delivery
+        Delivery.objects.bulk_update(deliveries, OUTCOME_FIELDS)
+        DeliveryAttempt.objects.bulk_create(attempts)
 
 
 def _inactive_answer() -> Answer:
@@ -162,15 +170,21 @@ def send_now(delivery: Delivery) -> Delivery:
     """One attempt now, without retries (test-send and sending again by hand)."""
     subscription = delivery.subscription
     now = timezone.now()
-    if not subscription.is_active:
-        return _record(delivery, _inactive_answer(), now, retry=False)
-    return _record(delivery, post(subscription.url, subscription.secret, delivery), now, False)
+    answer = (
+        post(subscription.url, subscription.secret, delivery)
+        if subscription.is_active
+        else _inactive_answer()
+    )
+    _save([delivery], [_outcome(delivery, answer, now, retry=False)])
+    return delivery
 
 
 def deliver_due(now: datetime.datetime) -> int:
     """The worker's periodic work: post the deliveries whose time has come (several receivers
     at once), record each answer; how many were handled."""
-    lease = datetime.timedelta(seconds=settings.WEBHOOK_TIMEOUT_S * 3 + 30)
+    # Long enough for the round's slowest wave of posts, each up to the timeout.
+    waves = -(-BATCH // SENDERS)
+    lease = datetime.timedelta(seconds=waves * settings.WEBHOOK_TIMEOUT_S + 30)
     due = claim_due(
         Delivery.objects.filter(state=DeliveryState.PENDING).select_related("subscription"),
         "next_attempt_at",
@@ -194,9 +208,11 @@ def deliver_due(now: datetime.datetime) -> int:
                 strict=True,
             )
         )
+    attempts = []
     for delivery in due:
         answer = answers.get(delivery.pk) or _inactive_answer()
-        _record(delivery, answer, now, retry=delivery.pk in answers)
+        attempts.append(_outcome(delivery, answer, now, retry=delivery.pk in answers))
         if not answer.is_success:
             logger.info("webhook delivery %s: %s", delivery.pk, answer.error)
+    _save(due, attempts)
     return len(due)
