@@ -39,6 +39,7 @@ from dialcrm.dialer.core.pacing import (
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 from dialcrm.dialer.core.states import AgentStatus as AgentState
 from dialcrm.dialer.figures import WallboardFigures
+from dialcrm.dialer.writer import RecordWriter
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.gateway import (
     AnsweredBy,
@@ -908,9 +909,10 @@ class Engine:
         self.listeners: dict[int, list[Listener]] = collections.defaultdict(list)
         self.gateway_up = True
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
-        # Two database threads, each in order: records (attempts, outcomes, agents' time), and
-        # the hopper's claims and releases, so that a claim never delays a dial's record.
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-db")
+        # Two database threads, each in order: records (attempts, outcomes, agents' time),
+        # batched into transactions, and the hopper's claims and releases, so that a claim
+        # never delays a dial's record.
+        self._db = RecordWriter()
         self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-hopper")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -922,15 +924,22 @@ class Engine:
     # --- plumbing ---------------------------------------------------------------------------------
 
     def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run a database function in the engine's records thread, in order; failures are logged."""
-        return _submit(self._db, function, *args, **kwargs)
+        """Run a database function in the engine's records thread, in order, in a transaction
+        with the other records queued then; failures are logged."""
+        future = self._db.submit(function, *args, **kwargs)
+        future.add_done_callback(_log_failure)
+        return future
 
     def claim(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         """Run a hopper function (claim, release) in the hopper's thread, in order."""
         return _submit(self._claims, function, *args, **kwargs)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.wrap_future(self.write(function, *args))
+        """Run a database function in the records thread, in order, on its own (ownership
+        locks are taken this way: never inside a batch of records)."""
+        future = self._db.submit(function, *args, alone=True)
+        future.add_done_callback(_log_failure)
+        return await asyncio.wrap_future(future)
 
     def spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -1311,8 +1320,7 @@ class Engine:
             self.write(store.release, campaign_id)
         for task in list(self._tasks):
             task.cancel()
-        self.write(_close_connection)
-        self.claim(_close_connection)
+        self.claim(_close_connection)  # the records thread closes its own when it stops
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._db.shutdown, True)
         await loop.run_in_executor(None, self._claims.shutdown, True)
