@@ -113,14 +113,16 @@ def time_accounts(
     fields = [GROUP_FIELDS[name] for name in group_by]
     # One sum per group, state and reason: the database computes each clipped duration once
     # (a conditional sum per kind would compute it once per kind); the kinds are folded here.
+    # State and reason lead the GROUP BY so that PostgreSQL hashes the groups of a whole scan
+    # rather than walking the agent index and sorting (twice as slow over a month).
     totals = (
         rows.order_by()
-        .values(*fields, "state", "pause_reason")
+        .values("state", "pause_reason", *fields)
         .annotate(seconds=Sum("duration"))
-        .values_list(*fields, "state", "pause_reason", "seconds")
+        .values_list("state", "pause_reason", "seconds", *fields)
     )
     accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for *key, state, reason, seconds in totals:
+    for state, reason, seconds, *key in totals:
         account = accounts.setdefault(
             tuple(key), {"talk_s": 0.0, "wrap_up_s": 0.0, "waiting_s": 0.0, "paused": {}}
         )
