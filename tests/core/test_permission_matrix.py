@@ -118,8 +118,9 @@ ADD_PAGES = {  # url -> roles that may open it (everyone else: 403)
     },
     "/admin/networks/add/": {Role.ADMINISTRATOR, "other_admin"},
     "/admin/tokens/add/": {Role.ADMINISTRATOR, "other_admin"},
+    "/webhooks/add/": {Role.ADMINISTRATOR, "other_admin"},
 }
-ADMIN_ONLY_PAGES = ["/admin/audit/", "/admin/networks/", "/admin/tokens/"]
+ADMIN_ONLY_PAGES = ["/admin/audit/", "/admin/networks/", "/admin/tokens/", "/webhooks/"]
 LIST_PAGES = ["/", "/org/companies/", "/org/locations/", "/org/teams/", "/org/staff/"]
 
 
