@@ -169,10 +169,35 @@ def test_the_api_schedules_and_lists_deliveries(org, client_for, call_day):
     other = client_for(org["other_admin"])
     assert other.get(f"/api/reports/schedules/{body['id']}").status_code == 404
     hr = client_for(org[Role.HUMAN_RESOURCES])
-    assert hr.post("/api/reports/schedules", {}, content_type="application/json").status_code in (
-        403,
-        422,
+    refused = hr.post(
+        "/api/reports/schedules",
+        {
+            "name": "HR",
+            "report": "agent-performance",
+            "recipients": "hr@example.com",
+            "send_at": "07:00",
+            "time_zone": "Europe/Bucharest",
+        },
+        content_type="application/json",
     )
+    assert refused.status_code == 403
+    assert ReportSchedule.objects.count() == 1
+    changed = client.patch(
+        f"/api/reports/schedules/{body['id']}",
+        {"send_at": "19:30", "frequency": "daily"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["weekday"] is None and changed.json()["name"] == "Agents weekly"
+    next_run_at = datetime.datetime.fromisoformat(changed.json()["next_run_at"])
+    assert next_run_at.astimezone(BUCHAREST).time() == datetime.time(19, 30)
+    refused = client.patch(
+        f"/api/reports/schedules/{body['id']}",
+        {"recipients": "nobody"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == "recipients"
     stopped = client.delete(f"/api/reports/schedules/{body['id']}")
     assert stopped.status_code == 204
     assert ReportSchedule.objects.get().is_active is False

@@ -82,6 +82,19 @@ class ScheduleIn(Schema):
     is_active: bool = True
 
 
+class ScheduleChangeIn(Schema):
+    """The fields to change; the others stay."""
+
+    name: str | None = Field(None, max_length=200)
+    export_format: ExportFormat | None = None
+    recipients: str | None = Field(None, max_length=5000)
+    frequency: Frequency | None = None
+    weekday: int | None = Field(None, ge=0, le=6)
+    send_at: datetime.time | None = None
+    time_zone: str | None = Field(None, max_length=64)
+    is_active: bool | None = None
+
+
 class ScheduleCreateIn(ScheduleIn):
     report: str = Field(max_length=40)
     filters: dict[str, Any] = Field(default_factory=dict)
@@ -135,10 +148,10 @@ def get_schedule(request: HttpRequest, schedule_id: int) -> Any:
     return access(ReportSchedule, request.user, schedule_id)
 
 
-@router.put("/schedules/{schedule_id}", response=ScheduleOut)
-def update_schedule(request: HttpRequest, schedule_id: int, payload: ScheduleIn) -> Any:
+@router.patch("/schedules/{schedule_id}", response=ScheduleOut)
+def update_schedule(request: HttpRequest, schedule_id: int, payload: ScheduleChangeIn) -> Any:
     schedule = access(ReportSchedule, request.user, schedule_id, CHANGE)
-    return services.save_schedule(request.user, schedule, payload.dict())
+    return services.save_schedule(request.user, schedule, payload.dict(exclude_unset=True))
 
 
 @router.delete("/schedules/{schedule_id}", response={204: None})
