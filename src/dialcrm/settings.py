@@ -236,6 +236,8 @@ WEBHOOK_RETRY_BASE_S = env.integer("WEBHOOK_RETRY_BASE_S", default=30, minimum=1
 WEBHOOK_MAX_PAYLOAD_BYTES = env.integer("WEBHOOK_MAX_PAYLOAD_BYTES", default=65536, minimum=1024)
 WEBHOOK_SUBSCRIPTIONS_CACHE_S = env.integer("WEBHOOK_SUBSCRIPTIONS_CACHE_S", default=10, minimum=0)
 WEBHOOK_ALLOWED_NETWORKS = env.networks("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# Delivered and failed deliveries are kept in the log this many days.
+WEBHOOK_LOG_DAYS = env.integer("WEBHOOK_LOG_DAYS", default=30, minimum=1)
 
 # Outgoing e-mail (scheduled reports): an SMTP server, with STARTTLS or TLS and a login if it
 # asks for one. DEFAULT_FROM_EMAIL is the sender the recipients see.

@@ -258,3 +258,29 @@ def test_a_delivery_taken_by_one_worker_is_not_due_for_another(org, subscription
         == []
     )
     assert Delivery.objects.get().next_attempt_at == now + datetime.timedelta(minutes=1)
+
+
+def test_the_log_forgets_finished_deliveries_after_its_days(org, subscription, receiver, settings):
+    from dialcrm.webhooks.delivery import prune_log
+
+    settings.WEBHOOK_LOG_DAYS = 30
+    for _ in range(3):
+        services.emit(org.company.pk, Event.CAMPAIGN_STATE_CHANGED, DATA)
+    deliver_due(later(1))
+    receiver.statuses = [500]
+    services.emit(org.company.pk, Event.CAMPAIGN_STATE_CHANGED, DATA)  # retried: kept
+    deliver_due(later(2))
+    recent = services.emit(org.company.pk, Event.CALL_ENDED, DATA)  # done, but recent
+    deliver_due(later(3))
+    old = timezone.now() - datetime.timedelta(days=31)
+    Delivery.objects.exclude(event=Event.CALL_ENDED).update(created_at=old)
+
+    assert prune_log(timezone.now()) == 3
+    assert prune_log(timezone.now()) == 0
+
+    assert sorted(Delivery.objects.values_list("event", "state")) == [
+        ("call.ended", "delivered"),
+        ("campaign.state_changed", "pending"),
+    ]
+    assert recent == 1
+    assert DeliveryAttempt.objects.count() == 2

@@ -8,6 +8,9 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from dialcrm.core import worker
-        from dialcrm.webhooks.delivery import deliver_due
+        from dialcrm.webhooks.delivery import deliver_due, prune_log
 
         worker.register_periodic(worker.PeriodicWork("webhook deliveries", deliver_due))
+        worker.register_periodic(
+            worker.PeriodicWork("webhook log pruning", prune_log, every_seconds=3600)
+        )

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from dialcrm.core.worker import claim_due
 from dialcrm.webhooks.choices import DeliveryState
-from dialcrm.webhooks.models import Delivery, DeliveryAttempt
+from dialcrm.webhooks.models import Delivery, DeliveryAttempt, Subscription
 from dialcrm.webhooks.services import encode
 from dialcrm.webhooks.targets import RefusedTarget, connection
 
@@ -216,3 +216,28 @@ def deliver_due(now: datetime.datetime) -> int:
             logger.info("webhook delivery %s: %s", delivery.pk, answer.error)
     _save(due, attempts)
     return len(due)
+
+
+PRUNE_BATCH = 5000
+
+
+def prune_log(now: datetime.datetime) -> int:
+    """The worker's hourly work: forget deliveries done (delivered or failed) more than
+    WEBHOOK_LOG_DAYS ago, with their attempts, a batch at a time; how many were removed."""
+    cutoff = now - datetime.timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    removed = 0
+    for subscription_id in Subscription.objects.values_list("pk", flat=True):
+        old = Delivery.objects.filter(subscription_id=subscription_id, created_at__lt=cutoff)
+        ids = list(
+            old.exclude(state=DeliveryState.PENDING).values_list("pk", flat=True)[
+                : PRUNE_BATCH - removed
+            ]
+        )
+        if ids:
+            with transaction.atomic():
+                DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()
+                Delivery.objects.filter(pk__in=ids).delete()
+            removed += len(ids)
+        if removed >= PRUNE_BATCH:
+            break
+    return removed
