@@ -41,3 +41,10 @@ class SkipReason(models.TextChoices):
     BAD_DATA = "bad_data", _("The lead's data is wrong")
     DUPLICATE = "duplicate", _("Duplicate of another lead")
     OTHER = "other", _("Other")
+
+
+class PhoneChoice(models.TextChoices):
+    """The phone an agent takes calls on, chosen at the start of work."""
+
+    SOFTPHONE = "softphone", _("The softphone in this browser (headset)")
+    DESK_PHONE = "desk_phone", _("My desk SIP phone")

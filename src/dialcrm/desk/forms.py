@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dialcrm.campaigns.choices import DialMode
 from dialcrm.desk import services
+from dialcrm.desk.choices import PhoneChoice
 from dialcrm.desk.models import MAX_WRAP_UP_S
+from dialcrm.telephony.sip import desk_phone_endpoint, softphone_endpoint
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -29,12 +31,23 @@ class StartWorkForm(forms.Form):
         choices=[("", _("As the campaign dials"))] + list(DialMode.choices),
         required=False,
     )
-    endpoint = forms.CharField(
-        label=_("Phone to ring"),
-        max_length=100,
+    phone = forms.ChoiceField(
+        label=_("Your phone"),
+        choices=PhoneChoice.choices,
+        initial=PhoneChoice.SOFTPHONE,
+        widget=forms.RadioSelect,
+        required=False,
         help_text=_(
-            "Your softphone or desk phone, e.g. PJSIP/agent-42: it is called once when you start "
-            "and stays connected; calls are put through to it."
+            "It is called once when you start and stays connected; calls are put through to it."
+        ),
+    )
+    endpoint = forms.CharField(
+        label=_("Another line (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Only if you use neither: the line to ring instead, as your administrator gave it, "
+            "e.g. PJSIP/desk-42."
         ),
     )
     auto_ready = forms.BooleanField(
@@ -54,9 +67,21 @@ class StartWorkForm(forms.Form):
     def __init__(self, *args: Any, agent: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = services.workable_campaigns(agent)
-        self.fields["endpoint"].initial = services.default_endpoint(agent)
+        self.agent = agent
         for name, field in self.fields.items():
-            css = "form-check-input" if name == "auto_ready" else "form-control"
-            if isinstance(field, forms.ChoiceField):
+            css = "form-check-input" if name in ("auto_ready", "phone") else "form-control"
+            if isinstance(field, forms.ChoiceField) and name != "phone":
                 css = "form-select"
             field.widget.attrs["class"] = css
+
+    def clean(self) -> dict[str, Any]:
+        """The line to ring: another line when one is given, else the chosen phone's."""
+        values = super().clean()
+        if not values.get("endpoint"):
+            phone = values.get("phone") or PhoneChoice.SOFTPHONE
+            values["endpoint"] = (
+                desk_phone_endpoint(self.agent.pk)
+                if phone == PhoneChoice.DESK_PHONE
+                else softphone_endpoint(self.agent.pk)
+            )
+        return values

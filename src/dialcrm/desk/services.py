@@ -51,6 +51,7 @@ from dialcrm.dialer.choices import AgentState, AttemptOutcome, PauseReason
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.dialer.realtime import send_command
 from dialcrm.org.models import Staff
+from dialcrm.telephony.sip import softphone_endpoint
 from dialcrm.webhooks import services as webhooks
 
 MAX_NOTE_LENGTH = 2000
@@ -104,7 +105,7 @@ def work_modes(campaign: Campaign) -> list[str]:
 
 
 def default_endpoint(agent: Staff) -> str:
-    return f"PJSIP/agent-{agent.pk}"
+    return softphone_endpoint(agent.pk)
 
 
 def open_session(agent: Staff) -> DeskSession | None:

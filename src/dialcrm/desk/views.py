@@ -23,6 +23,7 @@ from dialcrm.desk.choices import AgentPauseReason, SaleState, SkipReason
 from dialcrm.desk.forms import StartWorkForm
 from dialcrm.desk.models import Sale
 from dialcrm.dialer.choices import AgentState, PauseReason
+from dialcrm.telephony.sip import softphone_endpoint
 
 
 def _require_agent(request: HttpRequest) -> Any:
@@ -78,6 +79,62 @@ def _desk_texts() -> dict[str, Any]:
     }
 
 
+def _softphone_config(agent: Any, session: Any) -> dict[str, Any]:
+    """The softphone panel: on when the agent takes calls on the softphone in this browser."""
+    return {
+        "enabled": session.endpoint == softphone_endpoint(agent.pk),
+        "endpoint": session.endpoint,
+        "texts": {
+            "microphone": {
+                "asking": _("Asking for the microphone…"),
+                "granted": _("Microphone ready"),
+                "denied": _(
+                    "The microphone is blocked: allow it for this site in the browser (the icon "
+                    "in the address bar), then reload the page."
+                ),
+                "missing": _("No microphone found: plug in your headset, then reload the page."),
+                "busy": _(
+                    "The microphone is used by another program: close it, then reload the page."
+                ),
+                "unsupported": _(
+                    "This browser cannot use a microphone on this page: it needs a secure "
+                    "(https) address and a current browser."
+                ),
+            },
+            "turn": {
+                "checking": _("Checking the audio relay…"),
+                "reachable": _("Audio relay reachable"),
+                "unreachable": _(
+                    "The audio relay (TURN) cannot be reached: calls may have no sound behind "
+                    "the office firewall. Tell your administrator."
+                ),
+                "unavailable": _("No audio relay: %(detail)s"),
+            },
+            "registration": {
+                "idle": _("Not registered yet"),
+                "connecting": _("Connecting to the phone server…"),
+                "registered": _("Registered: calls come to this browser"),
+                "refused": _(
+                    "The phone server refused the registration (%(cause)s): ask your "
+                    "administrator to check your phone account."
+                ),
+                "unreachable": _("Cannot reach the phone server at %(url)s: trying again…"),
+                "unavailable": _("The softphone cannot start: %(detail)s"),
+                "no_library": _("The softphone did not load: reload the page."),
+            },
+            "audio": {
+                "idle": _("No line yet: the dialer calls you when you start"),
+                "connected": _("Connected: customers are put through to your headset"),
+                "ended": _("Your line ended (%(cause)s)."),
+                "no_microphone": _("The dialer called, but there is no microphone to answer with."),
+            },
+            "mute": _("Mute"),
+            "unmute": _("Unmute"),
+            "failed": _("the server answered %(status)s"),
+        },
+    }
+
+
 @login_required
 def desk(request: HttpRequest) -> HttpResponse:
     """The agent's desk, or the start of work when they are not working on a campaign."""
@@ -96,6 +153,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "csrf": get_token(request),
             "texts": _desk_texts(),
         },
+        "softphone_config": _softphone_config(agent, session),
     }
     return render(request, "desk/desk.html", context)
 
