@@ -485,7 +485,13 @@ def main() -> None:
     warm_up = arguments.warm_up_seconds
     print(
         _line(
-            f"answer to screen after the first {warm_up:.0f} s (every desk starting at once)",
+            f"answer to screen in the first {warm_up:.0f} s (every desk starting at once)",
+            [latency for at, latency in results.timeline if at < warm_up],
+        )
+    )
+    print(
+        _line(
+            f"answer to screen after the first {warm_up:.0f} s (steady state)",
             [latency for at, latency in results.timeline if at >= warm_up],
         )
     )

@@ -28,6 +28,16 @@ def _clean_cache() -> Any:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _sockets_let_go_of_the_database() -> Any:
+    """WebSockets sign in on threads that keep their connection: closed after each test, so
+    that the test database can be dropped."""
+    yield
+    from dialcrm.core.sockets import sign_in_threads
+
+    sign_in_threads.close_connections()
+
+
 @dataclass
 class Org:
     """Company A (locations north and south, teams north-1 and south-1) and company B."""

@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import itertools
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
@@ -29,7 +25,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest
 from django.urls import path
 from django.utils import translation
@@ -37,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from dialcrm.core.choices import Role
 from dialcrm.core.network import client_address, installation_allows, location_allows
+from dialcrm.core.sockets import KeptThreads
 from dialcrm.desk import cards, services
 from dialcrm.desk.protocol import (
     MAX_MESSAGE_CHARS,
@@ -51,6 +47,7 @@ from dialcrm.dialer.realtime import send_command
 logger = logging.getLogger(__name__)
 DEFAULT_AWAY_PAUSE_S = 30.0
 CARD_THREADS = 4
+SOCKET_THREADS = 4
 T = TypeVar("T")
 CARD_MESSAGES = {"call.offered", "lead.previewed", "call.dialing"}
 DIALING_MODES = {"preview", "manual"}
@@ -102,20 +99,22 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     connection: str = ""
 
     async def connect(self) -> None:
-        user = await database_sync_to_async(signed_in_user)(self.scope)
-        if user is None or user.role != Role.AGENT:
+        # The socket's database and cache work runs on the desk's own threads, not on the
+        # process's one thread for synchronous code: a whole floor connecting at once (the
+        # start of a shift) is served side by side instead of one desk after the other.
+        self.connection = uuid.uuid4().hex
+        user = await socket_threads.run(_present_agent, self.scope, self.connection)
+        if user is None:
             await self.close(code=4403)
             return
         self.agent = user
         self.group = f"agent.{user.pk}"
-        self.connection = uuid.uuid4().hex
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await cache.aset(_presence_key(user.pk), self.connection, timeout=24 * 3600)
         await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(self._snapshot)()
+        snapshot = await socket_threads.run(self._snapshot)
         self.state = snapshot["state"]["state"]
         self.mode = (snapshot["session"] or {}).get("mode", "")
         await self.send_json(snapshot)
@@ -128,7 +127,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if not self.group:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
-        if await cache.aget(_presence_key(self.agent.pk)) == self.connection:
+        if await socket_threads.run(cache.get, _presence_key(self.agent.pk)) == self.connection:
             task = asyncio.ensure_future(_pause_if_still_away(self.agent.pk, self.connection))
             _away_checks.add(task)
             task.add_done_callback(_away_checks.discard)
@@ -163,7 +162,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await self.refuse(action.action, problem)
             return
         if action.action == "login":
-            command, problem = await database_sync_to_async(self._login_command)(action)
+            command, problem = await socket_threads.run(self._login_command, action)
             if problem:
                 await self.refuse(action.action, problem)
                 return
@@ -230,7 +229,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if kind == "agent.state":
             self.state = message.get("state", self.state)
             if self.state == AgentState.LOGGED_OUT:
-                await database_sync_to_async(services.close_session)(self.agent.pk)
+                await socket_threads.run(services.close_session, self.agent.pk)
         elif kind == "command.refused":
             with translation.override(self.agent.language):
                 message["reason"] = refusals.word(
@@ -244,8 +243,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("desk: no card for %s", message)
             message["card_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if kind == "call.offered" and message.get("transferred_from"):
-            message["transferred_from_name"] = await database_sync_to_async(_staff_name)(
-                message["transferred_from"]
+            message["transferred_from_name"] = await socket_threads.run(
+                _staff_name, message["transferred_from"]
             )
         await self.send_json(message)
 
@@ -260,43 +259,20 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             )
 
 
-class CardBuilders:
-    """A few threads that build the cards of calls put through, each keeping its database
-    connection: a card is on the agent's screen in the time of its queries, not of a new
-    connection's set-up (the product's requests may run with DATABASE_CONN_MAX_AGE=0)."""
-
-    def __init__(self, size: int) -> None:
-        self.threads = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"desk-card-{index}")
-            for index in range(size)
-        ]
-        self.turn = itertools.cycle(self.threads)
-
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        thread = next(self.turn)
-        return await loop.run_in_executor(thread, functools.partial(_kept, function, *args))
-
-    def close_connections(self) -> None:
-        """Close each thread's connection (a test database is dropped only when unused)."""
-        for thread in self.threads:
-            thread.submit(_close_connection).result()
+# Cards of calls put through on threads of their own; the sockets' other work (sign-in check,
+# snapshot, log-in) on others, so a floor connecting never delays a card.
+card_builders = KeptThreads(CARD_THREADS, "desk-card")
+socket_threads = KeptThreads(SOCKET_THREADS, "desk-socket")
 
 
-def _kept(function: Callable[..., T], *args: Any) -> T:
-    try:
-        return function(*args)
-    except (InterfaceError, OperationalError):
-        # The connection died (a database restart): once more on a fresh one.
-        connection.close()
-        return function(*args)
-
-
-def _close_connection() -> None:
-    connection.close()  # this thread's own
-
-
-card_builders = CardBuilders(CARD_THREADS)
+def _present_agent(scope: dict[str, Any], connection: str) -> Any:
+    """The signed-in agent of a socket, noted as present on this connection; None for anyone
+    who may not open a desk."""
+    user = signed_in_user(scope)
+    if user is None or user.role != Role.AGENT:
+        return None
+    cache.set(_presence_key(user.pk), connection, timeout=24 * 3600)
+    return user
 
 
 def _presence_key(agent_id: int) -> str:
