@@ -194,6 +194,14 @@ class Sale(AuditedModel):
         indexes = [
             models.Index(fields=["state", "created_at"], name="sale_review_queue_idx"),
             models.Index(fields=["agent", "created_at"], name="sale_agent_time_idx"),
+            # The review queue (oldest first) reads only the sales waiting for a decision, a
+            # small share of them all; the objective counts each campaign's accepted sales.
+            models.Index(
+                fields=["created_at"],
+                name="sale_waiting_idx",
+                condition=Q(state__in=["pending", "resubmitted"]),
+            ),
+            models.Index(fields=["campaign", "state"], name="sale_campaign_state_idx"),
         ]
 
     def __str__(self) -> str:

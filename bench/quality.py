@@ -1,0 +1,263 @@
+"""Benchmark: the quality review queue when sales have piled up (PostgreSQL).
+
+Loads (generated in the database) a company with 10 campaigns at 2 locations and 200 agents,
+and by default 1,000,000 sales made over 90 days, in the review states a working call center
+has: 2% pending, 0.5% resubmitted, 1% returned to the agent, 2.5% cancelled, the rest accepted.
+Then times, as the quality department (the whole company) and as a location manager:
+
+- the queue's first page (25 sales, oldest first, with their products);
+- the queue's counts (waiting by campaign with accepted against the objective, by location);
+- the first page of sales waiting 3 days or more;
+- the objective's count of accepted sales for the 10 campaigns.
+
+Reported in milliseconds (median and worst of repeated runs) and as a ratio against a baseline
+measured in the same run: a plain COUNT of all the sales. Target: the queue's pages (what a
+reviewer works from) at most half the baseline: they read only the waiting sales, never the
+history. The counts are reported, not held to it: the objective counts every accepted sale of
+the campaigns shown, exactly, so it costs about as much as counting them.
+
+    .venv/bin/python bench/quality.py [--sales 1000000] [--repeat 5]
+        [--database dialcrm_bench_quality]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+COMPANY = "Bench Quality"
+CAMPAIGNS = 10
+AGENTS = 200
+LEADS = 100_000
+TARGET_RATIO = 0.5
+
+
+def _prepare_django(database: str) -> None:
+    os.environ["DIALCRM_ENV"] = "test"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
+        capture_output=True,
+        check=False,
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _organisation() -> tuple[Any, list[int], list[int], int, int, int]:
+    """The company, its campaigns and agents, one call list of leads, the sale status."""
+    from django.db import connection
+
+    from dialcrm.campaigns.models import CallList, Campaign, Client, Status
+    from dialcrm.catalog.models import Product
+    from dialcrm.core.choices import Role
+    from dialcrm.org.models import Company, Location, Staff, Team
+
+    company = Company.objects.create(name=COMPANY)
+    locations = [Location.objects.create(company=company, name=f"Floor {n}") for n in range(2)]
+    teams = [
+        Team.objects.create(location=location, name=f"{location.name} team {n}")
+        for location in locations
+        for n in range(5)
+    ]
+    client = Client.objects.create(company=company, name="Bench client")
+    campaigns = [
+        Campaign.objects.create(
+            client=client, location=locations[n % 2], name=f"Campaign {n}", objective_target=5000
+        )
+        for n in range(CAMPAIGNS)
+    ]
+    call_list = CallList.objects.create(client=client, name="Bench leads")
+    status = Status.objects.create(company=company, code="SALE", label="Sale", category="sale")
+    product = Product.objects.create(company=company, code="BENCH", name="Bench offer")
+    Staff.objects.bulk_create(
+        Staff(
+            username=f"bench.agent{n:04d}",
+            password="!",
+            company=company,
+            location=teams[n % len(teams)].location,
+            team=teams[n % len(teams)],
+            role=Role.AGENT,
+            level="senior",
+        )
+        for n in range(AGENTS)
+    )
+    Staff.objects.create(username="bench.quality", password="!", company=company, role="quality")
+    Staff.objects.create(
+        username="bench.floor0",
+        password="!",
+        company=company,
+        location=locations[0],
+        role=Role.LOCATION_MANAGER,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO campaigns_lead (call_list_id, external_id, first_name, last_name, email,"
+            " city, region, custom, state, attempts, list_version, created_at)"
+            " SELECT %s, '', '', 'Lead' || i, '', '', '', '{}', 'final', 1, 1, now()"
+            " FROM generate_series(1, %s) i",
+            [call_list.pk, LEADS],
+        )
+        cursor.execute("SELECT min(id) FROM campaigns_lead WHERE call_list_id = %s", [call_list.pk])
+        (first_lead,) = cursor.fetchone()
+    agent_ids = list(
+        Staff.objects.filter(company=company, role="agent")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return (
+        company,
+        [campaign.pk for campaign in campaigns],
+        agent_ids,
+        first_lead,
+        status.pk,
+        product.pk,
+    )
+
+
+def _load(sales: int) -> None:
+    """Attempts, their closings and the sales, generated by PostgreSQL."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    _company, campaign_ids, agent_ids, first_lead, status_id, product_id = _organisation()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dialer_callattempt (call_id, campaign_id, lead_id, number, agent_id, mode,"
+            " dialed_at, answered_at, connected_at, ended_at, outcome, cause, answered_by,"
+            " wait_s, is_abandoned, recording)"
+            " SELECT md5('bench-' || i)::uuid, c[1 + i %% %(campaigns)s],"
+            " %(lead)s + i %% %(leads)s, '+40720000000', a[1 + i %% %(agents)s], 'predictive',"
+            " now() - (i %% 7776000) * interval '1 second',"
+            " now() - (i %% 7776000) * interval '1 second',"
+            " now() - (i %% 7776000) * interval '1 second',"
+            " now() - (i %% 7776000) * interval '1 second' + interval '3 minutes',"
+            " 'contact', '', 'human', 1.0, false, ''"
+            " FROM generate_series(1, %(sales)s) i, (SELECT %(campaign_ids)s::bigint[] c,"
+            " %(agent_ids)s::bigint[] a) p",
+            {
+                "campaigns": len(campaign_ids),
+                "agents": len(agent_ids),
+                "lead": first_lead,
+                "leads": LEADS,
+                "sales": sales,
+                "campaign_ids": campaign_ids,
+                "agent_ids": agent_ids,
+            },
+        )
+        cursor.execute(
+            "INSERT INTO desk_disposition (attempt_id, agent_id, campaign_id, lead_id, status_id,"
+            " answers, note, idempotency_key, created_at)"
+            " SELECT id, agent_id, campaign_id, lead_id, %s, '{}', '', call_id::text, ended_at"
+            " FROM dialer_callattempt",
+            [status_id],
+        )
+        cursor.execute(
+            "INSERT INTO desk_sale (disposition_id, campaign_id, lead_id, agent_id, state,"
+            " created_at) SELECT id, campaign_id, lead_id, agent_id,"
+            " CASE WHEN id %% 1000 < 20 THEN 'pending' WHEN id %% 1000 < 25 THEN 'resubmitted'"
+            " WHEN id %% 1000 < 35 THEN 'rejected' WHEN id %% 1000 < 60 THEN 'cancelled'"
+            " ELSE 'accepted' END, created_at FROM desk_disposition",
+            [],
+        )
+        cursor.execute(
+            "INSERT INTO desk_saleline (sale_id, product_id, quantity)"
+            " SELECT id, %s, 1 + id %% 3 FROM desk_sale",
+            [product_id],
+        )
+        # As autovacuum keeps a table in use: statistics, and the visibility map that lets
+        # counts read the indexes alone.
+        cursor.execute("VACUUM ANALYZE")
+    print(f"loaded {sales:,} sales in {time.perf_counter() - started:.0f} s")
+
+
+def _time(label: str, run: Callable[[], object], repeat: int) -> tuple[str, float, float]:
+    run()  # warm the caches and the connection
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return label, statistics.median(samples), max(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database", default="dialcrm_bench_quality")
+    options = parser.parse_args(argv)
+    _prepare_django(options.database)
+
+    from django.db import connection
+
+    from dialcrm.campaigns.models import Campaign
+    from dialcrm.org.models import Company, Staff
+    from dialcrm.quality import services
+
+    if Company.objects.filter(name=COMPANY).exists():
+        print("reusing the loaded sales (drop the database to load another size)")
+    else:
+        _load(options.sales)
+    quality = Staff.objects.get(username="bench.quality")
+    floor = Staff.objects.get(username="bench.floor0")
+    campaign_ids = list(
+        Campaign.objects.filter(client__company__name=COMPANY).values_list("pk", flat=True)
+    )
+
+    def count_all() -> object:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM desk_sale")
+            return cursor.fetchone()
+
+    def first_page(user: Any, age: str = "") -> Callable[[], object]:
+        narrowed = services.QueueFilter(age=age)
+        return lambda: [sale.summary for sale in services.review_queue(user, narrowed)[:25]]
+
+    results = [
+        _time("baseline: COUNT of all sales", count_all, options.repeat),
+        _time("queue, first page (quality)", first_page(quality), options.repeat),
+        _time("queue counts (quality)", lambda: services.queue_counts(quality), options.repeat),
+        _time("queue, first page (location manager)", first_page(floor), options.repeat),
+        _time(
+            "queue counts (location manager)", lambda: services.queue_counts(floor), options.repeat
+        ),
+        _time(
+            "waiting 3 days or more, first page",
+            first_page(quality, age="3d"),
+            options.repeat,
+        ),
+        _time(
+            "objective: accepted sales of 10 campaigns",
+            lambda: services.objective_progress(campaign_ids),
+            options.repeat,
+        ),
+    ]
+    baseline = results[0][1]
+    print(f"{'what':45} {'median ms':>10} {'worst ms':>10} {'ratio':>7}")
+    failed = False
+    for label, median, worst in results:
+        print(f"{label:45} {median:10.1f} {worst:10.1f} {median / baseline:7.3f}")
+        if "first page" in label and median / baseline > TARGET_RATIO:
+            failed = True
+    print(
+        f"target: the queue's pages at most {TARGET_RATIO} x the baseline: "
+        f"{'missed' if failed else 'met'}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
