@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python bench/wallboard.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/profitability.py
+	$(BIN)/python bench/quality.py
 
 # Translators: refresh the catalogues after changing texts (needs Debian's gettext).
 messages: python-deps
