@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -202,6 +203,8 @@ def test_the_plan_page_shows_its_progress(org: Any, books: Books) -> None:
     assert response.status_code == 200
     # The period is over: the pace forecast is what was done.
     assert "Hours worked 5.70 of 10.0 planned; at this pace 5.7 by the end" in response.text
+    # A begun plan is shown as it stands, its fields closed.
+    assert re.search(r'<input[^>]*name="target_hours"[^>]*disabled', response.text)
 
 
 # --- profitability screen ----------------------------------------------------------------------
@@ -344,3 +347,14 @@ def test_api_plans(org: Any, books: Books) -> None:
         signed_in(org["south_manager"]).get(f"/api/finance/plans/{books.plan.pk}").status_code
         == 404
     )
+
+
+def test_quick_periods_keep_the_grouping_and_currency(org: Any) -> None:
+    client = signed_in(org[Role.MANAGER])
+    today = timezone.localdate()
+
+    response = client.get("/finance/profitability/?group_by=team&currency=EUR")
+
+    month = f"since={today.replace(day=1)}&amp;until={today}&amp;group_by=team&amp;currency=EUR"
+    assert f'href="?{month}"' in response.text
+    assert client.get(f"/finance/profitability/?{month.replace('&amp;', '&')}").status_code == 200

@@ -3,7 +3,9 @@ progress), and profitability with its charts."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -98,6 +100,15 @@ class PlanEdit(ObjectFormView):
             return super().get_object(pk)
         # A plan is seen by location managers too; changing it is refused when it is saved.
         return access(FinancialPlan, self.request.user, pk, VIEW)
+
+    def get_form(self, instance: Any, data: Any = None) -> Any:
+        form = super().get_form(instance, data)
+        if instance.pk is not None and data is None:
+            # Shown as it stands when it may not change (begun, or seen by a location manager).
+            fixed = instance.has_begun() or not can(self.request.user, CHANGE, instance)
+            for field in form.fields.values():
+                field.disabled = fixed
+        return form
 
     def save(self, form: Any, instance: Any) -> Any:
         return services.save_plan(self.request.user, instance, form.cleaned_values())
@@ -220,8 +231,19 @@ class ProfitabilityView(LoginRequiredMixin, View):
                 apply_form_errors(form, error)
         if result is None:
             status = 422
+        day = today.first_day
+        keep = {"group_by": request.GET.get("group_by", Grouping.CAMPAIGN)}
+        keep["currency"] = request.GET.get("currency", "RON")
         context = {
             "title": _("Profitability"),
+            "ranges": [
+                (label, urlencode({"since": since, "until": day, **keep}))
+                for label, since in (
+                    (_("Today"), day),
+                    (_("This week"), day - datetime.timedelta(days=day.weekday())),
+                    (_("This month"), day.replace(day=1)),
+                )
+            ],
             "form": form,
             "result": result,
             "group_label": Grouping(result.group_by).label if result else "",
