@@ -7,18 +7,23 @@ relay or the phone server cannot be reached, or the registration is refused."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.fixtures import Settings
 from websockets.asyncio.server import ServerConnection, serve
 
 from dialcrm.desk.models import DeskSession
+from dialcrm.telephony.asterisk import AriConfig, AsteriskGateway
 from dialcrm.telephony.sip import sip_password
 from tests.desk.conftest import DeskCampaign, make_desk_campaign
 from tests.telephony.test_turn import SECRET as TURN_SECRET
@@ -313,3 +318,72 @@ def test_with_a_desk_phone_the_desk_names_the_line_and_loads_no_softphone(
     )
     assert page.evaluate("() => typeof window.JsSIP") == "undefined"
     assert registrar.requests == []
+
+
+# --- against a real Asterisk (opt-in) ----------------------------------------------------------
+
+REAL = {
+    name: os.environ.get(name, "")
+    for name in ("ASTERISK_ARI_URL", "ASTERISK_SIP_WSS_URL", "ASTERISK_TEST_PJSIP_AGENTS")
+}
+
+
+@pytest.mark.skipif(
+    not all(REAL.values()),
+    reason=(
+        "no real Asterisk: set ASTERISK_ARI_URL (with ASTERISK_ARI_USER/PASSWORD), "
+        "ASTERISK_SIP_WSS_URL (its WebSocket, wss://…/ws) and ASTERISK_TEST_PJSIP_AGENTS (the "
+        "pjsip_agents.conf its pjsip.conf includes, which the test rewrites)"
+    ),
+)
+def test_on_a_real_asterisk_the_softphone_registers_and_answers_the_dialers_line(
+    browser: Browser,
+    open_desk: Callable[..., Page],
+    desk: DeskCampaign,
+    settings: Settings,
+) -> None:
+    settings.SIP_SECRET = SIP_SECRET
+    settings.SIP_WSS_URL = REAL["ASTERISK_SIP_WSS_URL"]
+    settings.SIP_DOMAIN = urlsplit(REAL["ASTERISK_SIP_WSS_URL"]).hostname
+    ari = AriConfig.from_env()
+    # The agents' endpoints as an operator installs them: the command's file, then a reload.
+    call_command(
+        "asterisk_endpoints",
+        "--company",
+        str(desk.agent.company_id),
+        "--output",
+        REAL["ASTERISK_TEST_PJSIP_AGENTS"],
+    )
+    reloaded = httpx.put(
+        f"{ari.rest_url}asterisk/modules/res_pjsip.so", auth=(ari.user, ari.password), timeout=5
+    )
+    assert reloaded.status_code == 204, reloaded.text
+    # A test Asterisk has a certificate of its own making.
+    trusting = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS + FAKE_MICROPHONE + ["--ignore-certificate-errors"],
+    )
+    agent_id = desk.agent.pk
+    try:
+        page = start(open_desk(trusting, desk))
+        expect(panel(page, "registration")).to_have_text("Registered: calls come to this browser")
+
+        async def ring_the_agent() -> None:
+            gateway = AsteriskGateway(replace(ari, agent_answer_timeout_s=10.0))
+            await gateway.start()
+            try:
+                await gateway.attach_agent(agent_id, f"PJSIP/agent-{agent_id}")
+                await asyncio.sleep(3)  # the line stays up in the agent's bridge
+            finally:
+                await gateway.detach_agent(agent_id)
+                await gateway.close()
+
+        ringing = threading.Thread(target=asyncio.run, args=(ring_the_agent(),))
+        ringing.start()
+        expect(panel(page, "audio")).to_have_text(
+            "Connected: customers are put through to your headset", timeout=SLOW_S
+        )
+        ringing.join(30)
+        expect(panel(page, "audio")).to_have_text(re.compile(r"^Your line ended \("))
+    finally:
+        trusting.close()
