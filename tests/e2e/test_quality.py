@@ -28,12 +28,21 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def desk(org: Any, transactional_db: None) -> DeskCampaign:
-    return make_desk_campaign(org, leads=2)
+    return make_desk_campaign(org, leads=2, record_calls=True)
+
+
+@pytest.fixture
+def recordings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the server finds call recordings (the simulated phone system writes no files)."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    monkeypatch.setenv("RECORDINGS_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture
 def open_page(
-    browser: Browser, desk: DeskCampaign, tmp_path: Path, viewport: Viewport
+    browser: Browser, desk: DeskCampaign, tmp_path: Path, viewport: Viewport, recordings: Path
 ) -> Iterator[Callable[[], Page]]:
     contexts = []
     with _server(tmp_path) as url:
@@ -78,12 +87,16 @@ def test_a_sale_is_returned_fixed_resubmitted_and_accepted(
     org: Any,
     viewport: Viewport,
     sign_in: Callable[..., None],
+    recordings: Path,
 ) -> None:
     agent = open_page()
     start_work(agent, sign_in, desk)
     _record_a_sale(agent)
     sale = Sale.objects.get(agent=desk.agent)
     assert sale.state == "pending"
+    attempt = sale.disposition.attempt
+    assert attempt.recording == f"campaign-{desk.campaign.pk}-{attempt.call_id}"
+    (recordings / f"{attempt.recording}.wav").write_bytes(b"RIFF-test-WAVE")
 
     # The reviewer finds it in the queue, calls the beneficiary and returns it to the agent.
     reviewer = open_page()
@@ -98,6 +111,10 @@ def test_a_sale_is_returned_fixed_resubmitted_and_accepted(
     expect(reviewer.get_by_test_id("answer-plan")).to_have_text("Basic")
     expect(reviewer.get_by_test_id("lines")).to_contain_text("1 × Energy Plus")
     expect(reviewer.get_by_test_id("history-item").first).to_contain_text("Asked to be called")
+    expect(reviewer.get_by_test_id("recording")).to_be_attached()
+    played = reviewer.request.get(f"/quality/sales/{sale.pk}/recording/")
+    assert (played.status, played.body()) == (200, b"RIFF-test-WAVE")
+    assert agent.request.get(f"/quality/sales/{sale.pk}/recording/").status == 403
     confirmation = reviewer.get_by_test_id("confirmation")
     confirmation.get_by_label("Outcome of the call").select_option("disputed")
     confirmation.get_by_label("Note").fill("She ordered Plus, not Basic")

@@ -428,14 +428,17 @@ class CampaignRunner:
         agent.call_id = call.call_id
         agent.talk_started_s = now_s
         self.engine.set_state(self, agent, AgentState.ON_CALL, now_s)
-        self.engine.write(store.mark_connected, call.call_id, agent.agent_id, now_s, wait)
+        recording = (
+            f"campaign-{self.settings.campaign_id}-{call.call_id}"
+            if self.settings.record_calls
+            else ""
+        )
+        self.engine.write(
+            store.mark_connected, call.call_id, agent.agent_id, now_s, wait, recording
+        )
         self.engine.spawn(self._put_through(call, agent))
-        if self.settings.record_calls:
-            self.engine.spawn(
-                self.engine.gateway.start_recording(
-                    call.call_id, f"campaign-{self.settings.campaign_id}-{call.call_id}"
-                )
-            )
+        if recording:
+            self.engine.spawn(self.engine.gateway.start_recording(call.call_id, recording))
         self.engine.publish_agent(
             agent.agent_id,
             {

@@ -416,8 +416,18 @@ def mark_answered(call_id: str, answered_s: float, answered_by: str) -> None:
     _update_attempt(call_id, answered_at=at(answered_s), answered_by=answered_by)
 
 
-def mark_connected(call_id: str, agent_id: int, connected_s: float, wait_s: float) -> None:
-    _update_attempt(call_id, agent_id=agent_id, connected_at=at(connected_s), wait_s=wait_s)
+def mark_connected(
+    call_id: str, agent_id: int, connected_s: float, wait_s: float, recording: str = ""
+) -> None:
+    """A call was put through to an agent; `recording` names its recording (quality review
+    plays it) when the campaign records calls."""
+    _update_attempt(
+        call_id,
+        agent_id=agent_id,
+        connected_at=at(connected_s),
+        wait_s=wait_s,
+        recording=recording,
+    )
 
 
 def mark_transferred(call_id: str, from_agent_id: int, to_agent_id: int, at_s: float) -> None:
@@ -592,9 +602,9 @@ def record_disposition(
         lead.save(
             update_fields=["attempts", "last_called_at", "last_status", "state", "next_call_at"]
         )
+        webhooks.call_ended(settings.company_id, attempt, settings.name, status.code)
         if was_in_progress:
             rollups.count_finished_attempt(attempt, lead.call_list_id)
-        webhooks.call_ended(settings.company_id, attempt, settings.name, status.code)
 
 
 def in_progress_attempts(campaign_id: int) -> list[tuple[int, str, int]]:
