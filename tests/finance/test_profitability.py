@@ -185,9 +185,11 @@ def test_money_is_not_for_agents_and_team_leaders(org: Any, books: Books, role: 
         profitability(org[role], PERIOD, "agent", now=NOW)
 
 
-def test_refuses_a_bad_grouping_and_a_backwards_period(org: Any) -> None:
+def test_refuses_a_bad_grouping_currency_and_a_backwards_period(org: Any) -> None:
     with pytest.raises(ValidationError):
         profitability(org[Role.MANAGER], PERIOD, "weather")
+    with pytest.raises(ValidationError, match="Choose a currency among RON, EUR, USD, GBP"):
+        profitability(org[Role.MANAGER], PERIOD, currency="XYZ")
     with pytest.raises(ValidationError):
         Period(datetime.date(2026, 3, 3), datetime.date(2026, 3, 2), BUCHAREST)
 

@@ -1,11 +1,12 @@
 """Actions and figures of management finance.
 
-Setting up: `save_hourly_cost`, `save_plan`, `add_plan_target`, `remove_plan_target`.
+Setting up: `save_hourly_cost`, `save_plan`, `delete_plan`, `add_plan_target`,
+`remove_plan_target`.
 
 Following: `profitability(user, period, group_by, filters, currency)` answers, for the people
 and campaigns the user may see, the hours worked by kind (from `dialer.time_accounting`), what
-they cost (each agent's hours of a day times the hourly cost of their role and level valid that
-day), the accepted sales, their revenue (units times the product's price valid on the sale's
+they cost (each agent's hours times the hourly cost of their role and level valid on those
+days), the accepted sales, their revenue (units times the product's price valid on the sale's
 day) and production cost, the profit, the cost per sale, and the progress of the financial plans
 of the period (hours and units against the targets, and a forecast at the current pace).
 
@@ -34,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dialcrm.campaigns.models import Campaign
-from dialcrm.catalog.models import Product, ProductPrice
+from dialcrm.catalog.models import CURRENCIES, Product, ProductPrice
 from dialcrm.core.policy import CHANGE, DELETE, VIEW, access, can, may
 from dialcrm.core.services import save_object
 from dialcrm.desk.choices import SaleState
@@ -82,10 +83,6 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount:.2f} {self.currency}"
-
-
-def zero(currency: str) -> Money:
-    return Money(Decimal("0"), currency)
 
 
 def hours(seconds: float | Decimal) -> Decimal:
@@ -372,6 +369,13 @@ def profitability(
         raise PermissionDenied(_("You may not see costs and profit."))
     if group_by not in _TIME_GROUP:
         raise ValidationError({"group_by": _("Group by campaign, location, team or agent.")})
+    if currency not in dict(CURRENCIES):
+        raise ValidationError(
+            {
+                "currency": _("Choose a currency among %(codes)s.")
+                % {"codes": ", ".join(dict(CURRENCIES))}
+            }
+        )
     now = now or timezone.now()
     filters = filters or Filters()
     scope = _Scope.of(user, filters)
