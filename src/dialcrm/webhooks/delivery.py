@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Dialcrm-Signature"
 TIMESTAMP_HEADER = "X-Dialcrm-Timestamp"
-BATCH = 20  # deliveries taken per round
+BATCH = 50  # deliveries taken per round
 SENDERS = 8  # receivers posted to at once
 RESPONSE_KEPT = 1000  # characters of the receiver's answer kept in the log
 USER_AGENT = "dialcrm-webhooks/1"
