@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from dialcrm.campaigns.models import Campaign
 from dialcrm.catalog.models import CURRENCIES, Product, ProductPrice
+from dialcrm.core.periods import overlapping
 from dialcrm.core.policy import CHANGE, DELETE, VIEW, access, can, may
 from dialcrm.core.services import save_object
 from dialcrm.desk.choices import SaleState
@@ -485,12 +486,6 @@ class _Rates:
         return None
 
 
-def _dated(rows: QuerySet[Any], period: Period) -> QuerySet[Any]:
-    return rows.filter(valid_from__lte=period.last_day).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=period.first_day)
-    )
-
-
 class _Report:
     """Collects time and sales into rows keyed by the group, pricing them as it goes."""
 
@@ -542,7 +537,7 @@ class _Report:
     def _hourly_costs(self, company_ids: QuerySet[Any]) -> _Rates:
         rates = _Rates()
         costs = HourlyCost.objects.filter(company_id__in=company_ids, currency=self.currency)
-        for cost in _dated(costs, self.period):
+        for cost in overlapping(costs, self.period.first_day, self.period.last_day):
             rates.add(
                 (cost.company_id, cost.role, cost.level),
                 cost.valid_from,
@@ -601,7 +596,7 @@ class _Report:
     def _prices(self, product_ids: Iterable[int]) -> _Rates:
         rates = _Rates()
         prices = ProductPrice.objects.filter(product_id__in=product_ids, currency=self.currency)
-        for price in _dated(prices, self.period):
+        for price in overlapping(prices, self.period.first_day, self.period.last_day):
             rates.add(price.product_id, price.valid_from, price.valid_until, price)
         return rates
 
