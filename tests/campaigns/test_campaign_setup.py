@@ -139,6 +139,7 @@ def test_a_campaign_is_created_with_its_settings_and_relations(org, client_for, 
     ("changes", "field"),
     [
         ({"ring_timeout_s": 14}, "ring_timeout_s"),
+        ({"max_wrap_up_s": 5}, "max_wrap_up_s"),
         ({"max_abandon_rate": "3.5"}, "max_abandon_rate"),
         ({"connect_window_s": "2.5"}, "connect_window_s"),
         ({"calling_hours_start": "21:00", "calling_hours_end": "08:00"}, "calling_hours_end"),
@@ -403,12 +404,14 @@ def test_the_campaign_form_creates_a_campaign(org, client_for, setup):
             "calling_days": ["0", "1", "2"],
             "machine_handling": "hang_up",
             "no_redial_after_abandon_hours": "72",
+            "max_wrap_up_s": "90",
             "statuses": [status.pk for status in setup["statuses"]],
             "redial_delays": "{}",
         },
     )
 
     campaign = Campaign.objects.get(name="Form campaign")
+    assert campaign.max_wrap_up_s == 90
     assert response.status_code == 302
     assert response["Location"] == f"/campaigns/{campaign.pk}/"
     assert campaign.calling_days == [0, 1, 2]
