@@ -133,6 +133,8 @@ def test_a_plan_is_set_before_its_period_with_targets(org: Any, books: Books) ->
     assert response.status_code == 302
     assert added.status_code == 302
     assert [(target.product, target.units) for target in plan.targets.all()] == [(books.solar, 40)]
+    page = client.get(f"/finance/plans/{plan.pk}/").text
+    assert "Energy Plus (PLUS)" in page and "Solar panel (SOLAR)" not in page  # offered once
 
 
 def test_a_plan_for_a_period_already_begun_is_refused(org: Any, books: Books) -> None:

@@ -40,8 +40,11 @@ class PlanTargetForm(ScopedModelForm):
 
     def __init__(self, *args: Any, plan: FinancialPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        product = self.fields["product"]
-        product.queryset = product.queryset.filter(campaigns=plan.campaign)  # type: ignore[attr-defined]
+        product: Any = self.fields["product"]
+        # The campaign's products that have no target in this plan yet.
+        product.queryset = product.queryset.filter(campaigns=plan.campaign).exclude(
+            pk__in=plan.targets.values("product_id")
+        )
 
 
 class ProfitabilityForm(forms.Form):
