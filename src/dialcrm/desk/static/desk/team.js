@@ -113,7 +113,9 @@
           if (event.state !== "on_call" && event.state !== "reserved") agent.call = null;
         } else if (event.type === "call.offered") {
           agent.call = { number: event.number, lead: event.lead || "", since: Date.now() };
-        } else if (event.type === "call.ended" && agent.call) {
+        } else if (event.type === "call.hold" && agent.call) {
+          agent.call.on_hold = Boolean(event.on_hold);
+        } else if ((event.type === "call.ended" || event.type === "call.transferred") && agent.call) {
           agent.call = null;
         }
       },
