@@ -293,3 +293,24 @@ def test_recipients_are_checked(org):
 
 def test_the_worker_sends_scheduled_reports():
     assert "scheduled reports" in [work.name for work in worker.PERIODIC]
+
+
+def test_the_schedule_screens_list_show_deliveries_and_stop(org, call_day, client_for):
+    schedule = make_schedule(org[Role.TEAM_LEADER], report="agent-performance")
+    send_due_reports(schedule.next_run_at)
+    leader = client_for(org[Role.TEAM_LEADER])
+    listed = leader.get("/reports/schedules/").content.decode()
+    assert "Daily summary" in listed and "Agent performance" in listed
+    page = leader.get(f"/reports/schedules/{schedule.pk}/").content.decode()
+    assert "agent-performance_20260302-20260302.xlsx" in page and "Sent" in page
+    # Out of another location manager's sight; the agent of the team sees no one else's.
+    assert (
+        client_for(org["south_manager"]).get(f"/reports/schedules/{schedule.pk}/").status_code
+        == 404
+    )
+    assert client_for(org[Role.AGENT]).get(f"/reports/schedules/{schedule.pk}/").status_code == 404
+    stopped = leader.post(f"/reports/schedules/{schedule.pk}/deactivate/")
+    assert stopped.status_code == 302
+    schedule.refresh_from_db()
+    assert schedule.is_active is False
+    assert send_due_reports(schedule.next_run_at + datetime.timedelta(days=1)) == 0
