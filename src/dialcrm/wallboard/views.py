@@ -37,6 +37,7 @@ def board(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 "pause_reasons": {**dict(PauseReason.choices), "not_ready": _("Not ready yet")},
                 "campaign_states": dict(CampaignState.choices),
                 "reconnecting": _("Connection lost: reconnecting…"),
+                "refused": _("This screen may not receive the figures: sign in again."),
                 "live": _("Live"),
                 "waiting": _("Waiting for the dialer: the campaign is not running."),
                 "contacts": _("Contacts"),

@@ -11,6 +11,7 @@
 
   var SOCKET_PATH = "/ws/wallboard/";
   var MAX_RETRY_MS = 10000;
+  var REFUSED = 4403; // the socket's answer to a session that may not watch
   var STALE_AFTER_MS = 5000;
   var HISTORY_POINTS = 300; // five minutes of one message a second
   var STATE_ORDER = ["ready", "reserved", "on_call", "wrap_up", "paused"];
@@ -95,8 +96,18 @@
         socket.onmessage = function (event) {
           self.receive(JSON.parse(event.data));
         };
-        socket.onclose = function () {
+        socket.onclose = function (event) {
           self.connected = false;
+          if (event.code === REFUSED) {
+            // The session ended (signed out, idle too long): a reload leads to the sign-in. A
+            // socket refused from the start is not retried (the page would only load again).
+            if (self.receivedAt) {
+              window.location.reload();
+            } else {
+              self.notice = texts.refused;
+            }
+            return;
+          }
           var wait = Math.min(MAX_RETRY_MS, 500 * Math.pow(2, self.retries++));
           window.setTimeout(function () {
             self.connect();
