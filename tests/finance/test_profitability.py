@@ -84,8 +84,12 @@ def test_hours_are_split_by_kind(org: Any, books: Books) -> None:
         "wrap_up": D("0.08"),  # 5 min
         "waiting": D("2.00"),  # the two ready hours inside the period
         "paused": D("0.50"),
+        "paused_by_reason": {"lunch": D("0.50")},
         "worked": D("4.42"),
     }
+    assert next(row for row in result.rows if row.key == books.north.pk).pauses() == [
+        ("Lunch", D("0.50"))
+    ]
 
 
 def test_groups_by_campaign_and_location(org: Any, books: Books) -> None:

@@ -216,6 +216,7 @@ class HoursOut(Schema):
     wrap_up: Decimal
     waiting: Decimal
     paused: Decimal
+    paused_by_reason: dict[str, Decimal]
     worked: Decimal
 
 

@@ -41,6 +41,7 @@ from dialcrm.core.policy import CHANGE, DELETE, VIEW, access, can, may
 from dialcrm.core.services import save_object
 from dialcrm.desk.choices import SaleState
 from dialcrm.desk.models import SaleLine
+from dialcrm.dialer.choices import PauseReason
 from dialcrm.dialer.models import AgentStateInterval
 from dialcrm.dialer.time_accounting import TimeAccount, time_accounts
 from dialcrm.finance.choices import Grouping
@@ -197,7 +198,7 @@ class ProfitRow:
     talk_s: float = 0.0
     wrap_up_s: float = 0.0
     waiting_s: float = 0.0
-    paused_s: float = 0.0
+    paused_by_reason_s: dict[str, float] = field(default_factory=dict)
     labour_cost_exact: Decimal = Decimal("0")
     sales: int = 0
     units: int = 0
@@ -205,8 +206,24 @@ class ProfitRow:
     production_cost_exact: Decimal = Decimal("0")
 
     @property
+    def paused_s(self) -> float:
+        return sum(self.paused_by_reason_s.values())
+
+    @property
     def worked_s(self) -> float:
         return self.talk_s + self.wrap_up_s + self.waiting_s + self.paused_s
+
+    def pauses(self) -> list[tuple[str, Decimal]]:
+        """The paused hours by reason, labelled, for screens."""
+        labels = dict(PauseReason.choices)
+        return [
+            (str(labels.get(reason, _("No reason given"))), hours(seconds))
+            for reason, seconds in sorted(self.paused_by_reason_s.items())
+        ]
+
+    def add_pauses(self, by_reason: dict[str, float]) -> None:
+        for reason, seconds in by_reason.items():
+            self.paused_by_reason_s[reason] = self.paused_by_reason_s.get(reason, 0.0) + seconds
 
     @property
     def labour_cost(self) -> Money:
@@ -236,7 +253,7 @@ class ProfitRow:
         self.talk_s += other.talk_s
         self.wrap_up_s += other.wrap_up_s
         self.waiting_s += other.waiting_s
-        self.paused_s += other.paused_s
+        self.add_pauses(other.paused_by_reason_s)
         self.labour_cost_exact += other.labour_cost_exact
         self.sales += other.sales
         self.units += other.units
@@ -253,6 +270,10 @@ class ProfitRow:
                 "wrap_up": hours(self.wrap_up_s),
                 "waiting": hours(self.waiting_s),
                 "paused": hours(self.paused_s),
+                "paused_by_reason": {
+                    reason: hours(seconds)
+                    for reason, seconds in sorted(self.paused_by_reason_s.items())
+                },
                 "worked": hours(self.worked_s),
             },
             "labour_cost": self.labour_cost.amount,
@@ -557,7 +578,7 @@ class _Report:
         row.talk_s += account.talk_s
         row.wrap_up_s += account.wrap_up_s
         row.waiting_s += account.waiting_s
-        row.paused_s += account.paused_s
+        row.add_pauses(account.paused_by_reason_s)
         if rate is None:
             self._uncosted.setdefault((person["role"], person["level"]), []).append(
                 (part.first_day, part.last_day, account.worked_s)
