@@ -179,7 +179,9 @@ def _attempt_lines(
         agent = wait = r"\N"
         abandoned = "f"
         if outcome == "contact":
-            agent = str(agents[(index // len(campaign_ids)) % len(agents)])
+            # The campaign's agents in turn, shifting every 1,000 calls so each takes contacts.
+            turn = (index // len(campaign_ids)) * 37 + index // 1000
+            agent = str(agents[turn % len(agents)])
             wait = f"{(index % 20) / 10:.1f}"
             answered = _stamp(dialed_s + 6)
             connected = _stamp(dialed_s + 7)
