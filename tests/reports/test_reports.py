@@ -28,8 +28,9 @@ def test_campaign_summary_for_a_manager_counts_both_campaigns(org, call_day):
             "attempts": 6,
             "contacts": 3,
             "contact_rate": 0.5,
+            "live_answers": 4,  # 3 put through, 1 abandoned
             "abandoned": 1,
-            "abandon_rate": 0.25,  # 1 abandoned of 4 answered by a person
+            "abandon_rate": 0.25,
             "talk_hours": 0.17,  # 600 s
             "sales": 2,
             "accepted": 1,
@@ -40,6 +41,7 @@ def test_campaign_summary_for_a_manager_counts_both_campaigns(org, call_day):
             "attempts": 2,
             "contacts": 1,
             "contact_rate": 0.5,
+            "live_answers": 1,
             "abandoned": 0,
             "abandon_rate": 0.0,
             "talk_hours": 0.02,
@@ -50,6 +52,10 @@ def test_campaign_summary_for_a_manager_counts_both_campaigns(org, call_day):
     ]
     assert result.totals["campaign"] == "Total"
     assert result.totals["attempts"] == 8 and result.totals["sales"] == 3
+    # Shares of the total come from its sums: 4 of 8, 1 of 5, 3 of 4.
+    assert result.totals["contact_rate"] == 0.5
+    assert result.totals["abandon_rate"] == 0.2
+    assert result.totals["conversion"] == 0.75
 
 
 def test_a_location_manager_sees_only_their_location(org, call_day):

@@ -94,7 +94,9 @@ class Report:
     query: Callable[[Any, ReportFilters], list[dict[str, Any]]]
     roles: frozenset[str]
     filters: tuple[str, ...] = ALL_FILTERS
-    total: bool = True  # a total row summing the counts
+    total: bool = True  # a total row
+    # The total row's shares and averages, worked out from its sums (summing them is wrong).
+    total_ratios: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
 
     def may_run(self, user: Any) -> bool:
         if not (user is not None and user.is_authenticated and user.is_active):
@@ -103,7 +105,7 @@ class Report:
 
     def run(self, user: Any, filters: ReportFilters) -> ReportResult:
         rows = self.query(user, filters)
-        totals = _totals(self.columns, rows) if self.total and rows else None
+        totals = _totals(self, rows) if self.total and rows else None
         return ReportResult(self, filters, rows, totals)
 
 
@@ -142,18 +144,24 @@ def share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _totals(columns: Iterable[Column], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts, hours and seconds add up; shares are recomputed by the report's `ratios`."""
+def _totals(report: Report, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts, hours and money add up; shares and averages come from the sums
+    (`total_ratios`); what neither covers is left empty."""
     totals: dict[str, Any] = {}
-    for column in columns:
-        if column.kind in (Kind.COUNT, Kind.HOURS, Kind.SECONDS, Kind.MONEY):
+    for column in report.columns:
+        if column.kind in (Kind.COUNT, Kind.HOURS, Kind.MONEY):
             values = [row[column.key] for row in rows if row[column.key] is not None]
             totals[column.key] = round(sum(values), 2) if values else 0
         else:
             totals[column.key] = None
-    first = next(iter(columns))
-    totals[first.key] = str(_("Total"))
+    for key, ratio in report.total_ratios.items():
+        totals[key] = ratio(totals)
+    totals[report.columns[0].key] = str(_("Total"))
     return totals
+
+
+def _ratio(part: str, whole: str) -> Callable[[dict[str, Any]], float | None]:
+    return lambda totals: share(totals[part], totals[whole])
 
 
 # --- the rows each report reads, in the reader's scope and filtered ---------------------------
@@ -256,6 +264,7 @@ def campaign_summary(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
                 "attempts": row.get("attempts", 0),
                 "contacts": row.get("contacts", 0),
                 "contact_rate": share(row.get("contacts", 0), row.get("attempts", 0)),
+                "live_answers": live,
                 "abandoned": row.get("abandoned", 0),
                 "abandon_rate": share(row.get("abandoned", 0), live),
                 "talk_hours": round((row.get("talk_s") or 0) / 3600, 2),
@@ -612,6 +621,7 @@ register(
             Column("attempts", _("Calls dialled")),
             Column("contacts", _("Contacts")),
             Column("contact_rate", _("Contact rate"), Kind.SHARE),
+            Column("live_answers", _("Answered by a person")),
             Column("abandoned", _("Abandoned")),
             Column("abandon_rate", _("Abandon rate"), Kind.SHARE),
             Column("talk_hours", _("Talk hours"), Kind.HOURS),
@@ -620,6 +630,11 @@ register(
             Column("conversion", _("Sales per contact"), Kind.SHARE),
         ),
         chart=Chart("bar", "campaign", ("attempts", "contacts", "sales")),
+        total_ratios={
+            "contact_rate": _ratio("contacts", "attempts"),
+            "abandon_rate": _ratio("abandoned", "live_answers"),
+            "conversion": _ratio("sales", "contacts"),
+        },
         query=campaign_summary,
         roles=CAMPAIGN_RUNNERS,
         filters=CAMPAIGN_FILTERS,
@@ -645,6 +660,7 @@ register(
             Column("conversion", _("Sales per contact"), Kind.SHARE),
         ),
         chart=Chart("bar", "agent", ("contacts", "sales")),
+        total_ratios={"conversion": _ratio("sales", "contacts")},
         query=agent_performance,
         roles=QUALITY_READERS,
     )
@@ -669,6 +685,11 @@ register(
         chart=Chart(
             "bar", "agent", ("talk_hours", "wrap_up_hours", "waiting_hours", "paused_hours")
         ),
+        total_ratios={
+            "occupancy": lambda totals: share(
+                totals["talk_hours"] + totals["wrap_up_hours"], totals["worked_hours"]
+            )
+        },
         query=time_accounting,
         roles=PEOPLE_READERS,
         filters=("campaign", "location", "team", "agent"),
@@ -697,6 +718,11 @@ register(
             Column("plan_units_done", _("Planned units done"), Kind.SHARE),
         ),
         chart=Chart("bar", "campaign", ("labour_cost", "revenue", "profit")),
+        total_ratios={
+            "cost_per_sale": lambda totals: (
+                round(totals["labour_cost"] / totals["sales"], 2) if totals["sales"] else None
+            )
+        },
         query=profitability_vs_plan,
         roles=FINANCE_READERS,
         filters=("campaign", "location", "team", "agent"),
@@ -721,6 +747,11 @@ register(
             Column("final_share", _("Finished share"), Kind.SHARE),
         ),
         chart=Chart("bar", "call_list", ("attempted", "contacted", "final")),
+        total_ratios={
+            "attempted_share": _ratio("attempted", "leads"),
+            "contacted_share": _ratio("contacted", "leads"),
+            "final_share": _ratio("final", "leads"),
+        },
         query=list_penetration,
         roles=CAMPAIGN_RUNNERS,
         filters=CAMPAIGN_FILTERS,
@@ -738,6 +769,7 @@ register(
             Column("share", _("Share"), Kind.SHARE),
         ),
         chart=Chart("bar", "status", ("calls",)),
+        total_ratios={"share": _ratio("calls", "calls")},
         query=statuses_breakdown,
         roles=PEOPLE_READERS,
     )
@@ -757,6 +789,7 @@ register(
             Column("busy", _("Busy")),
         ),
         chart=Chart("line", "hour", ("attempts", "contacts")),
+        total_ratios={"contact_rate": _ratio("contacts", "attempts")},
         query=hourly_contact_rates,
         roles=CAMPAIGN_RUNNERS,
         filters=CAMPAIGN_FILTERS,
@@ -799,6 +832,12 @@ register(
             Column("acceptance_rate", _("Accepted of reviewed"), Kind.SHARE),
         ),
         chart=Chart("bar", "agent", tuple(SaleState.values)),
+        total_ratios={
+            "acceptance_rate": lambda totals: share(
+                totals[SaleState.ACCEPTED],
+                totals[SaleState.ACCEPTED] + totals[SaleState.REJECTED],
+            )
+        },
         query=quality_outcomes,
         roles=QUALITY_READERS,
     )
