@@ -217,6 +217,20 @@ def test_an_agent_takes_a_call_fills_the_sheet_and_records_a_sale(
     assert no_sideways_scrolling(page)
     save_screenshot(page, viewport, "desk-call")
 
+    # Hold and back; nobody else is ready, so the transfer list says so and the call stays.
+    page.get_by_test_id("hold").click()
+    expect(page.get_by_test_id("call-phase")).to_have_text("On hold: the customer hears music")
+    expect(page.get_by_test_id("hold")).to_contain_text("Resume")
+    save_screenshot(page, viewport, "desk-on-hold")
+    if viewport.width >= 992:
+        page.keyboard.press("o")  # the desktop's key for hold / resume
+    else:
+        page.get_by_test_id("hold").click()
+    expect(page.get_by_test_id("call-phase")).to_have_text("On the call")
+    page.get_by_test_id("transfer").click()
+    expect(page.get_by_test_id("no-transfer-target")).to_be_visible()
+    page.keyboard.press("Escape")
+
     # A reload mid-call: the same call, the draft as typed.
     page.reload()
     expect(page.get_by_test_id("call-number")).to_have_text(number)
