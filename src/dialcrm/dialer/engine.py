@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from dialcrm.dialer import store
 from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
@@ -169,7 +171,9 @@ class CampaignRunner:
         self.is_dialing = settings.state == "running"
         self.learner = PacingLearner()
         self.scorer = LeadScorer()
-        self.ledger = AbandonLedger()
+        self.zone = ZoneInfo(settings.time_zone)
+        # Hours of the ledger are the campaign's clock hours (a half-hour offset included).
+        self.ledger = AbandonLedger(hour_origin_s=-self._utc_offset_s(engine.clock.now()))
         self.strategy = self._strategy()
         self.ringing_order: list[LiveCall] = []
         self.dials = 0
@@ -183,6 +187,21 @@ class CampaignRunner:
         if mode == "progressive":
             return Progressive()
         return None  # preview and manual: the agent dials
+
+    # --- the campaign's clock ----------------------------------------------------------------------
+
+    def _utc_offset_s(self, at_s: float) -> float:
+        offset = datetime.datetime.fromtimestamp(at_s, self.zone).utcoffset()
+        return offset.total_seconds() if offset is not None else 0.0
+
+    def local_hour(self, at_s: float) -> int:
+        """The campaign's clock hour (0-23) at epoch `at_s`."""
+        return int((at_s + self._utc_offset_s(at_s)) // HOUR_S) % 24
+
+    def seconds_into_hour(self, at_s: float) -> float:
+        """Seconds since the campaign's clock hour began: with an offset of 5:30 the hour
+        begins at half past, UTC."""
+        return (at_s + self._utc_offset_s(at_s)) % HOUR_S
 
     # --- pacing --------------------------------------------------------------------------------
 
@@ -227,10 +246,10 @@ class CampaignRunner:
             human_answers_total=total.human_answers,
             abandoned_this_hour=hour.abandoned,
             human_answers_this_hour=hour.human_answers,
-            seconds_into_hour=now_s % HOUR_S,
+            seconds_into_hour=self.seconds_into_hour(now_s),
             model=self.learner.model(
                 now_s,
-                int(now_s // HOUR_S) % 24,
+                self.local_hour(now_s),
                 talking_elapsed_s=talking_tuple,
                 wrapping_elapsed_s=wrapping_tuple,
             ),
@@ -268,7 +287,7 @@ class CampaignRunner:
                 continue
             call.phase = "released"
             self.learner.record_released(
-                now_s, now_s - call.dialed_s, hour_of_day=int(now_s // HOUR_S) % 24
+                now_s, now_s - call.dialed_s, hour_of_day=self.local_hour(now_s)
             )
             self.engine.spawn(self.engine.gateway.hang_up(call.call_id, EndCause.NO_ANSWER))
 
@@ -378,7 +397,7 @@ class CampaignRunner:
             event.at,
             event.at - call.dialed_s,
             is_live=is_live,
-            hour_of_day=int(event.at // HOUR_S) % 24,
+            hour_of_day=self.local_hour(event.at),
         )
         self._learn_lead(call, now_s, live=is_live)
         self.engine.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
@@ -533,7 +552,7 @@ class CampaignRunner:
                 event.at,
                 event.at - call.dialed_s,
                 is_live=False,
-                hour_of_day=int(event.at // HOUR_S) % 24,
+                hour_of_day=self.local_hour(event.at),
             )
             self._learn_lead(call, now_s, live=False)
             write(

@@ -67,6 +67,9 @@ class CampaignSettings:
     list_priorities: dict[int, int]
     objective_target: int
     max_wrap_up_s: float = 120.0
+    # The campaign's own clock (its location's time zone): the hours its abandon rate is
+    # counted in, and the hour of day its pacing learns by.
+    time_zone: str = "UTC"
 
 
 OUTCOME_DELAYS = {
@@ -79,7 +82,7 @@ OUTCOME_DELAYS = {
 
 
 def load_campaign(campaign_id: int) -> CampaignSettings:
-    campaign = Campaign.objects.select_related("client").get(pk=campaign_id)
+    campaign = Campaign.objects.select_related("client", "location").get(pk=campaign_id)
     statuses = {status.category: status for status in campaign.statuses.all()}
     delays: dict[CallOutcome, float] = {}
     for category, outcome in OUTCOME_DELAYS.items():
@@ -135,6 +138,7 @@ def load_campaign(campaign_id: int) -> CampaignSettings:
         ),
         objective_target=campaign.objective_target,
         max_wrap_up_s=float(campaign.max_wrap_up_s),
+        time_zone=campaign.location.time_zone or "UTC",
     )
 
 
@@ -219,7 +223,37 @@ class HopperLead:
 _OUTCOMES = {outcome.value: outcome for outcome in CallOutcome}
 
 
-def _history(lead: Lead, phone: Phone) -> DialHistory:
+@dataclass(slots=True)
+class _LeadRow:
+    pk: int
+    state: str
+    attempts: int
+    next_call_at: datetime.datetime | None
+    region: str
+    call_list_id: int
+    dialable_phones: list[_PhoneRow]
+
+
+@dataclass(slots=True)
+class _PhoneRow:
+    pk: int
+    number: str
+    time_zone: str
+    attempts: int
+    last_called_at: datetime.datetime | None
+    last_outcome: str
+
+
+def _moment(value: Any) -> datetime.datetime | None:
+    """An aware datetime from a plain SQL row (SQLite gives naive UTC ones)."""
+    if value is None:
+        return None
+    moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime.datetime)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _history(lead: _LeadRow, phone: _PhoneRow) -> DialHistory:
     last_outcome = _OUTCOMES.get(phone.last_outcome)
     ended_s = seconds(phone.last_called_at) if phone.last_called_at else None
     return DialHistory(
@@ -234,8 +268,8 @@ def _history(lead: Lead, phone: Phone) -> DialHistory:
 
 
 def _best_phone(
-    lead: Lead, settings: CampaignSettings, now_s: float, blocked: set[str]
-) -> Phone | None:
+    lead: _LeadRow, settings: CampaignSettings, now_s: float, blocked: set[str]
+) -> _PhoneRow | None:
     """The first of the lead's numbers (by priority) that may be dialled now."""
     for phone in lead.dialable_phones:
         zone = phone.time_zone or "UTC"
@@ -251,47 +285,95 @@ def _best_phone(
     return None
 
 
+def _in(values: list[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _lock_skipping_held() -> str:
+    features = connection.features
+    if features.has_select_for_update and features.has_select_for_update_skip_locked:
+        return " FOR UPDATE SKIP LOCKED"
+    return ""  # SQLite: one engine, one writer at a time
+
+
+def _claimable(list_id: int, now: datetime.datetime, limit: int) -> list[_LeadRow]:
+    """Up to `limit` of a list's leads to call, locked, skipping those another engine holds:
+    callbacks and retries that are due, then new leads. Each query walks an index, (list,
+    state, next call) or (list, state, id), and stops at its limit."""
+    table = Lead._meta.db_table
+    columns = "id, state, attempts, next_call_at, region, call_list_id"
+    lock = _lock_skipping_held()
+    due_at = _db_value(Lead, "next_call_at", now)
+    rows = _rows(
+        f"SELECT {columns} FROM {table} WHERE call_list_id = %s AND state IN (%s, %s)"
+        f" AND next_call_at <= %s ORDER BY state, next_call_at LIMIT %s{lock}",
+        [list_id, LeadState.CALLBACK, LeadState.RETRY, due_at, limit],
+    )
+    if len(rows) < limit:
+        rows += _rows(
+            f"SELECT {columns} FROM {table} WHERE call_list_id = %s AND state = %s"
+            f" ORDER BY id LIMIT %s{lock}",
+            [list_id, LeadState.NEW, limit - len(rows)],
+        )
+    return [
+        _LeadRow(pk, state, attempts, _moment(next_call_at), region, call_list_id, [])
+        for pk, state, attempts, next_call_at, region, call_list_id in rows
+    ]
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _set_lead_state(lead_ids: list[int], state: str, *, only_from: str | None = None) -> None:
+    if not lead_ids:
+        return
+    condition = " AND state = %s" if only_from else ""
+    _execute(
+        f"UPDATE {Lead._meta.db_table} SET state = %s WHERE id IN ({_in(lead_ids)}){condition}",
+        [state, *lead_ids, *([only_from] if only_from else [])],
+    )
+
+
 def claim_leads(settings: CampaignSettings, limit: int, now_s: float) -> list[HopperLead]:
     """Claim up to `limit` due leads of the campaign's lists (callbacks first, then by list
     priority and due time), skipping rows other engines hold (SKIP LOCKED), and mark them in a
     call, so no lead is ever dialled twice. Leads that may not be called now (calling hours, DNC,
-    attempts) are left as they are, or finished when they can never be called again."""
+    attempts) are left as they are, or finished when they can never be called again.
+
+    Plain SQL, few statements (the leads of each list, their numbers, the do-not-call check,
+    the update): the engine claims often, in small batches, beside its other work."""
     if not settings.list_priorities or limit <= 0:
         return []
     now = at(now_s)
     wanted = limit * 2
     with transaction.atomic():
-        rows: list[Lead] = []
-        # Per list, by priority: callbacks and retries that are due, then new leads. Each query
-        # walks an index ((list, state, next call) or (list, state, id)) and skips rows another
-        # engine holds.
+        rows: list[_LeadRow] = []
         for list_id in sorted(settings.list_priorities, key=settings.list_priorities.__getitem__):
-            due = Lead.objects.filter(
-                call_list_id=list_id,
-                state__in=(LeadState.CALLBACK, LeadState.RETRY),
-                next_call_at__lte=now,
-            ).order_by("state", "next_call_at")
-            rows += due.select_for_update(skip_locked=True)[: wanted - len(rows)]
-            if len(rows) < wanted:
-                fresh = Lead.objects.filter(call_list_id=list_id, state=LeadState.NEW).order_by(
-                    "pk"
-                )
-                rows += fresh.select_for_update(skip_locked=True)[: wanted - len(rows)]
+            rows += _claimable(list_id, now, wanted - len(rows))
             if len(rows) >= wanted:
                 break
         if not rows:
             return []
-        phones = Phone.objects.filter(lead__in=rows, is_dialable=True).order_by("priority")
-        by_lead: dict[int, list[Phone]] = {}
-        for phone in phones:
-            by_lead.setdefault(phone.lead_id, []).append(phone)
-        blocked = dnc.is_blocked(
-            settings.company_id, [phone.number for phone in phones], settings.dnc_list_ids or None
-        )
+        by_lead = {lead.pk: lead for lead in rows}
+        lead_ids = list(by_lead)
+        numbers: list[str] = []
+        for pk, lead_id, number, zone, attempts, last_called_at, last_outcome in _rows(
+            f"SELECT id, lead_id, number, time_zone, attempts, last_called_at, last_outcome"
+            f" FROM {Phone._meta.db_table} WHERE lead_id IN ({_in(lead_ids)})"
+            " AND is_dialable = %s ORDER BY priority, id",
+            [*lead_ids, True],
+        ):
+            by_lead[lead_id].dialable_phones.append(
+                _PhoneRow(pk, number, zone, attempts, _moment(last_called_at), last_outcome)
+            )
+            numbers.append(number)
+        blocked = dnc.is_blocked(settings.company_id, numbers, settings.dnc_list_ids or None)
         claimed: list[HopperLead] = []
         finished: list[int] = []
         for lead in rows:
-            lead.dialable_phones = by_lead.get(lead.pk, [])
             if not lead.dialable_phones or lead.attempts >= settings.rules.max_attempts_per_lead:
                 finished.append(lead.pk)
                 continue
@@ -314,11 +396,8 @@ def claim_leads(settings: CampaignSettings, limit: int, now_s: float) -> list[Ho
                     due_at_s=seconds(lead.next_call_at) if lead.next_call_at else 0.0,
                 )
             )
-        Lead.objects.filter(pk__in=[lead.lead_id for lead in claimed]).update(
-            state=LeadState.IN_CALL
-        )
-        if finished:
-            Lead.objects.filter(pk__in=finished).update(state=LeadState.FINAL)
+        _set_lead_state([lead.lead_id for lead in claimed], LeadState.IN_CALL)
+        _set_lead_state(finished, LeadState.FINAL)
     claimed.sort(
         key=lambda lead: (not lead.is_callback, settings.list_priorities.get(lead.list_id, 99))
     )
@@ -327,13 +406,16 @@ def claim_leads(settings: CampaignSettings, limit: int, now_s: float) -> list[Ho
 
 def release_leads(leads: list[HopperLead]) -> None:
     """Give back claimed leads that were not dialled (a pause, a stop, a shutdown)."""
+    by_state: dict[str, list[int]] = {}
     for lead in leads:
         state = (
             LeadState.CALLBACK
             if lead.is_callback
             else (LeadState.RETRY if lead.attempts else LeadState.NEW)
         )
-        Lead.objects.filter(pk=lead.lead_id, state=LeadState.IN_CALL).update(state=state)
+        by_state.setdefault(state, []).append(lead.lead_id)
+    for state, lead_ids in by_state.items():
+        _set_lead_state(lead_ids, state, only_from=LeadState.IN_CALL)
 
 
 # --- attempts --------------------------------------------------------------------------------------
