@@ -28,7 +28,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dialcrm.campaigns.models import Campaign
 from dialcrm.campaigns.worksheets import DEFAULT_PHONE_COUNTRY, fields_of, validate_answers
 from dialcrm.core.choices import Role
 from dialcrm.core.policy import CHANGE, VIEW, access, can, may
@@ -152,25 +151,20 @@ def queue_counts(user: Any, narrowed: QueueFilter = QueueFilter()) -> dict[str, 
     sales against its objective."""
     queue = review_queue(user, narrowed).order_by()
     by_campaign = list(
-        queue.values("campaign_id", "campaign__name")
+        queue.values("campaign_id", "campaign__name", "campaign__objective_target")
         .annotate(waiting=Count("pk"))
         .order_by("campaign__name")
     )
     accepted = objective_progress(row["campaign_id"] for row in by_campaign)
-    targets = dict(
-        Campaign.objects.filter(pk__in=[row["campaign_id"] for row in by_campaign]).values_list(
-            "pk", "objective_target"
-        )
-    )
     return {
-        "total": queue.count(),
+        "total": sum(row["waiting"] for row in by_campaign),
         "campaigns": [
             {
                 "id": row["campaign_id"],
                 "name": row["campaign__name"],
                 "waiting": row["waiting"],
                 "accepted": accepted.get(row["campaign_id"], 0),
-                "objective": targets.get(row["campaign_id"], 0),
+                "objective": row["campaign__objective_target"],
             }
             for row in by_campaign
         ],
@@ -193,7 +187,7 @@ def objective_progress(campaign_ids: Iterable[int]) -> dict[int, int]:
     return dict(
         Sale.objects.filter(campaign_id__in=list(campaign_ids), state=SaleState.ACCEPTED)
         .values("campaign_id")
-        .annotate(accepted=Count("pk"))
+        .annotate(accepted=Count("*"))  # "*": the index alone answers
         .values_list("campaign_id", "accepted")
     )
 
