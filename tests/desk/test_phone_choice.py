@@ -52,8 +52,12 @@ def test_an_unknown_phone_is_refused_with_the_choices_kept(
 
 
 def test_the_desk_shows_the_softphone_only_when_it_is_the_line(
-    desk_campaign: DeskCampaign, client_for: Any, sent_commands: list[dict[str, Any]]
+    desk_campaign: DeskCampaign,
+    client_for: Any,
+    sent_commands: list[dict[str, Any]],
+    settings: Any,
 ) -> None:
+    settings.TELEPHONY = "asterisk"
     client = client_for(desk_campaign.agent)
     start(client, desk_campaign, phone="softphone")
     softphone = client.get("/desk/").content.decode()
@@ -65,3 +69,14 @@ def test_the_desk_shows_the_softphone_only_when_it_is_the_line(
     assert 'data-testid="softphone"' not in desk_phone
     assert "vendor/jssip/jssip.min.js" not in desk_phone
     assert f"Your calls come to the phone line PJSIP/desk-{desk_campaign.agent.pk}." in desk_phone
+
+
+def test_with_simulated_telephony_the_desk_says_no_phone_rings(
+    desk_campaign: DeskCampaign, client_for: Any, sent_commands: list[dict[str, Any]]
+) -> None:
+    client = client_for(desk_campaign.agent)
+    start(client, desk_campaign, phone="softphone")
+    page = client.get("/desk/").content.decode()
+
+    assert "Simulated phone system: calls and customers are simulated, no phone rings." in page
+    assert "vendor/jssip/jssip.min.js" not in page

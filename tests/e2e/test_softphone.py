@@ -106,6 +106,7 @@ def desk(org: Any, transactional_db: None) -> DeskCampaign:
 
 @pytest.fixture
 def phone_settings(settings: Settings, registrar: Registrar) -> Settings:
+    settings.TELEPHONY = "asterisk"
     settings.SIP_SECRET = SIP_SECRET
     settings.SIP_WSS_URL = registrar.url
     settings.SIP_DOMAIN = "pbx.dialcrm.test"
@@ -289,6 +290,7 @@ def test_without_telephony_configured_the_panel_says_what_to_set(
     desk: DeskCampaign,
     settings: Settings,
 ) -> None:
+    settings.TELEPHONY = "asterisk"
     settings.SIP_SECRET = ""
     settings.TURN_SECRET = ""
     page = start(open_desk(browser_with_microphone, desk))
@@ -342,6 +344,7 @@ def test_on_a_real_asterisk_the_softphone_registers_and_answers_the_dialers_line
     desk: DeskCampaign,
     settings: Settings,
 ) -> None:
+    settings.TELEPHONY = "asterisk"
     settings.SIP_SECRET = SIP_SECRET
     settings.SIP_WSS_URL = REAL["ASTERISK_SIP_WSS_URL"]
     settings.SIP_DOMAIN = urlsplit(REAL["ASTERISK_SIP_WSS_URL"]).hostname

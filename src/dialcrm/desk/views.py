@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,9 +81,12 @@ def _desk_texts() -> dict[str, Any]:
 
 
 def _softphone_config(agent: Any, session: Any) -> dict[str, Any]:
-    """The softphone panel: on when the agent takes calls on the softphone in this browser."""
+    """The softphone panel: on when the agent takes calls on the softphone in this browser and
+    the calls are real (the simulated phone system of the demo rings nobody)."""
     return {
-        "enabled": session.endpoint == softphone_endpoint(agent.pk),
+        "enabled": session.endpoint == softphone_endpoint(agent.pk)
+        and settings.TELEPHONY == "asterisk",
+        "is_simulated": settings.TELEPHONY == "simulated",
         "endpoint": session.endpoint,
         "texts": {
             "microphone": {
