@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import resource
@@ -31,25 +32,43 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _prepare_django(database: str) -> None:
+def _postgres(command: str, *arguments: str, check: bool = True) -> bool:
+    done = subprocess.run(
+        [command, "-h", "127.0.0.1", "-U", "postgres", *arguments], capture_output=True, check=False
+    )
+    if check and done.returncode:
+        raise SystemExit(f"{command} {' '.join(arguments)}: {done.stderr.decode().strip()}")
+    return done.returncode == 0
+
+
+def _prepare_django(database: str, template: str | None) -> bool:
+    """A fresh database: a copy of the set-up kept from an earlier run (True), or an empty
+    one, migrated (False)."""
     os.environ["DIALCRM_ENV"] = "test"
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
     os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database],
-        capture_output=True,
-        check=False,
-    )
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database], capture_output=True, check=True
-    )
+    _postgres("dropdb", "--if-exists", database)
+    copied = template is not None and _postgres("createdb", "-T", template, database, check=False)
+    if not copied:
+        _postgres("createdb", database)
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if not copied:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
+    return copied
+
+
+def _keep_set_up(database: str, template: str) -> None:
+    """Keep the set-up (millions of leads take minutes to load) for the next runs."""
+    from django.db import connections
+
+    connections.close_all()
+    _postgres("dropdb", "--if-exists", template)
+    _postgres("createdb", "-T", database, template)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -60,8 +79,6 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _set_up(agents: int, campaigns: int, leads: int, scenario: Any) -> list[int]:
-    import datetime
-
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
@@ -78,7 +95,9 @@ def _set_up(agents: int, campaigns: int, leads: int, scenario: Any) -> list[int]
     from dialcrm.org.models import Company, Location, Staff, Team
 
     company = Company.objects.create(name="Bench Calls")
-    location = Location.objects.create(company=company, name="Floor")
+    # The campaigns' clock, the numbers' and the simulated customers' hours are all UTC, so
+    # that the shift starts at the scenario's hour everywhere (see `_run_engine`).
+    location = Location.objects.create(company=company, name="Floor", time_zone="UTC")
     seed_default_statuses(company)
     sheet = WorkSheet.objects.create(company=company, name="Sheet")
     WorkSheetVersion.objects.create(sheet=sheet, number=1, definition={"groups": []})
@@ -194,6 +213,14 @@ def _timed(function: Callable[..., Any], samples: list[float]) -> Callable[..., 
     return wrapper
 
 
+def _shift_start_s(scenario: Any) -> float:
+    """Today at the scenario's start hour (UTC): the engine's clock starts there, as the pure
+    simulator's day does, so both see the same hour of the answer-rate curve and the same
+    hourly abandon budget."""
+    today = datetime.datetime.now(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today.timestamp() + scenario.start_hour * 3600.0
+
+
 async def _run_engine(
     campaign_ids: list[int], scenario: Any, speedup: float, shift_s: float
 ) -> dict[str, Any]:
@@ -208,10 +235,32 @@ async def _run_engine(
 
     claims: list[float] = []
     routes: list[float] = []
+    answers: list[float] = []
+    records: list[float] = []
     store.claim_leads = _timed(store.claim_leads, claims)  # type: ignore[method-assign]
     runner_class = engine_module.CampaignRunner
     runner_class.on_answered = _timed(runner_class.on_answered, routes)  # type: ignore[method-assign]
-    clock = Clock(speedup=speedup)
+    handle_answer = runner_class.on_answered
+    place = runner_class.dial
+
+    def on_answered(runner: Any, event: Any, now_s: float) -> None:
+        # From the phone system's event to the agent: the wait in the engine's queue included.
+        waited = max(0.0, (runner.engine.clock.now() - event.at) / speedup)
+        started = time.perf_counter()
+        handle_answer(runner, event, now_s)
+        answers.append(waited + time.perf_counter() - started)
+
+    def dial(runner: Any, lead: Any, now_s: float, reserved_for: int | None = None) -> str:
+        started = time.perf_counter()
+        call_id: str = place(runner, lead, now_s, reserved_for)
+        runner.calls[call_id].created.add_done_callback(
+            lambda _done: records.append(time.perf_counter() - started)
+        )
+        return call_id
+
+    runner_class.on_answered = on_answered  # type: ignore[method-assign]
+    runner_class.dial = dial  # type: ignore[method-assign]
+    clock = Clock(speedup=speedup, start_s=_shift_start_s(scenario))
     engine = engine_module.Engine(SimulatedGateway(clock, _customers(scenario), seed=1), clock)
     behaviour = _bot_behaviour(scenario)
     pairs = await sync_to_async(_simulated_agents)()
@@ -233,7 +282,14 @@ async def _run_engine(
     wall = time.perf_counter() - wall_started
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "claims": claims, "routes": routes}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "claims": claims,
+        "routes": routes,
+        "answers": answers,
+        "records": records,
+    }
 
 
 def _engine_figures(campaign_ids: list[int]) -> dict[str, float]:
@@ -270,8 +326,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shift-minutes", type=float, default=60.0)
     parser.add_argument("--scenario", default=str(ROOT / "bench" / "scenarios" / "s20.json"))
     parser.add_argument("--database", default="dialcrm_bench_engine")
+    parser.add_argument(
+        "--keep-set-up",
+        action="store_true",
+        help="copy the set-up from the database kept by an earlier run of the same size (and"
+        " keep it on the first run): a fresh copy each run, without loading the leads again",
+    )
     arguments = parser.parse_args(argv)
-    _prepare_django(arguments.database)
+    template = (
+        f"{arguments.database}_setup_{arguments.agents}_{arguments.campaigns}_{arguments.leads}"
+        if arguments.keep_set_up
+        else None
+    )
+    copied = _prepare_django(arguments.database, template)
     import dataclasses
 
     from dialcrm.dialer.core.scenario import parse_scenario
@@ -279,7 +346,15 @@ def main(argv: list[str] | None = None) -> int:
 
     scenario = parse_scenario(json.loads(Path(arguments.scenario).read_text()))
     shift_s = arguments.shift_minutes * 60
-    campaign_ids = _set_up(arguments.agents, arguments.campaigns, arguments.leads, scenario)
+    if copied:
+        from dialcrm.campaigns.models import Campaign
+
+        campaign_ids = list(Campaign.objects.order_by("pk").values_list("pk", flat=True))
+        print(f"set-up copied from {template}")
+    else:
+        campaign_ids = _set_up(arguments.agents, arguments.campaigns, arguments.leads, scenario)
+        if template is not None:
+            _keep_set_up(arguments.database, template)
     run = asyncio.run(_run_engine(campaign_ids, scenario, arguments.speedup, shift_s))
     figures = _engine_figures(campaign_ids)
     per_campaign = arguments.agents // arguments.campaigns
@@ -306,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'answer-to-agent routing p50 / p99 (ms)':<40} {_percentile(run['routes'], 0.5) * 1000:.3f} / {_percentile(run['routes'], 0.99) * 1000:.3f}  (target p99 < 10)"
+    )
+    print(
+        f"{'answer event to agent p50 / p99 (ms)':<40} {_percentile(run['answers'], 0.5) * 1000:.3f} / {_percentile(run['answers'], 0.99) * 1000:.3f}  (queueing included)"
+    )
+    print(
+        f"{'dial to its stored record p50 / p99 (ms)':<40} {_percentile(run['records'], 0.5) * 1000:.2f} / {_percentile(run['records'], 0.99) * 1000:.2f}"
     )
     print(
         f"{'abandon rate: engine / simulator':<40} {figures['abandon_rate']:.4f} / {sim_abandon:.4f}"
