@@ -103,6 +103,42 @@ def test_a_sale_submitted_twice_records_once_and_another_status_is_refused(
     assert Disposition.objects.filter(attempt=call).count() == 1
 
 
+def test_a_callback_for_anyone_is_given_in_the_lead_s_local_time_through_the_api(
+    desk_campaign, client_for, sent_commands, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    lead = desk_campaign.leads[0]
+    lead.phones.update(time_zone="America/New_York")
+    call = connected_call(desk_campaign, lead=lead)
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo("America/New_York")) + dt.timedelta(days=2)
+    body = {
+        "idempotency_key": "callback-anyone-1",
+        "status": "CB",
+        "answers": {},
+        "callback_at": local.strftime("%Y-%m-%dT10:15"),  # naive: the lead's own time
+        "callback_for_me": False,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _json(
+            client_for(desk_campaign.agent),
+            "post",
+            f"/api/desk/calls/{call.call_id}/disposition",
+            body,
+        )
+
+    disposition = Disposition.objects.get(attempt=call)
+    due = disposition.callback_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    assert response.status_code == 201, response.content
+    assert (due.hour, due.minute) == (10, 15)
+    assert disposition.callback_agent_id is None  # anyone on the campaign calls back
+    assert sent_commands[0]["callback_agent_id"] is None
+
+
 def test_bad_closings_are_refused_with_the_fields_to_fix(desk_campaign, client_for):
     call = connected_call(desk_campaign)
     client = client_for(desk_campaign.agent)
