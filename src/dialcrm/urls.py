@@ -10,7 +10,6 @@ urlpatterns = [
     path("catalog/", include("dialcrm.catalog.urls")),
     path("campaigns/", include("dialcrm.campaigns.urls")),
     path("desk/", include("dialcrm.desk.urls")),
-    path("wallboard/", include("dialcrm.wallboard.urls")),
     path("reports/", include("dialcrm.reports.urls")),
     path("finance/", include("dialcrm.finance.urls")),
     path("quality/", include("dialcrm.quality.urls")),

@@ -28,7 +28,6 @@ ITEMS = (
     NavItem(_("Desk"), "desk:desk", "desk.DeskSession", _("Desk")),
     NavItem(_("My team"), "desk:team", "desk.SupervisorAction", _("Desk")),
     NavItem(_("Sales"), "desk:sale_list", "desk.Sale", _("Desk")),
-    NavItem(_("Wallboard"), "wallboard:choose", "wallboard.CampaignWallboard", _("Desk")),
     NavItem(_("My sales"), "quality:my_sales", "desk.DeskSession", _("Desk")),
     NavItem(_("Review queue"), "quality:queue", "quality.ScoreCriterion", _("Quality")),
     NavItem(_("Scorecards"), "quality:criterion_list", "quality.ScoreCriterion", _("Quality")),
