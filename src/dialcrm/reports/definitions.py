@@ -10,13 +10,16 @@ location scope), since calls the dialer never put through to an agent belong to 
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +32,7 @@ from dialcrm.desk.models import Sale
 from dialcrm.dialer.choices import AttemptOutcome
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.dialer.time_accounting import time_accounts
+from dialcrm.finance import services as finance
 from dialcrm.finance.choices import FINANCE_READERS
 from dialcrm.org.models import Staff
 from dialcrm.reports.filters import ReportFilters
@@ -364,10 +368,6 @@ def time_accounting(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
 def profitability_vs_plan(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
     """Each campaign's hours, cost, sales, revenue and profit (`dialcrm.finance`), with its
     financial plans' hours and units against what was done so far."""
-    from decimal import Decimal
-
-    from dialcrm.finance import services as finance
-
     figures = finance.profitability(
         user,
         finance.Period(filters.start, filters.end, filters.zone),
@@ -519,10 +519,6 @@ def hourly_contact_rates(user: Any, filters: ReportFilters) -> list[dict[str, An
 def abandon_compliance(user: Any, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per campaign: the abandon rate of the period, of the 24 hours and of the 30 days before
     the period's end (or now, if sooner), against the campaign's cap."""
-    import datetime
-
-    from django.utils import timezone
-
     until = min(filters.ends_at, timezone.now())
     windows = {
         "period": (filters.starts_at, filters.ends_at),
