@@ -942,6 +942,7 @@ class Engine:
         self.sync_every_s = SYNC_EVERY_S
         self.engine_key = uuid.uuid4().int & 0x7FFFFFFF
         self._registered = False
+        self._syncing = False
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -1094,11 +1095,12 @@ class Engine:
 
     async def tick(self, now_s: float) -> None:
         loop_time = asyncio.get_running_loop().time()
-        if loop_time - self._last_sync >= self.sync_every_s:
+        if loop_time - self._last_sync >= self.sync_every_s and not self._syncing:
+            # In the background: its reads wait behind the records queued before them, and
+            # events (an answered call waiting for an agent) must not wait with them.
             self._last_sync = loop_time
-            await self.sync_campaigns()
-            if not self.gateway_up:
-                await self._probe_gateway()
+            self._syncing = True
+            self.spawn(self._sync_in_background())
         for runner in list(self.runners.values()):
             runner.expire_queue(now_s)
             runner.enforce_wrap_up(now_s)
@@ -1106,6 +1108,14 @@ class Engine:
             self.spawn(
                 self.publisher.to_campaign(runner.settings.campaign_id, runner.figures(now_s))
             )
+
+    async def _sync_in_background(self) -> None:
+        try:
+            await self.sync_campaigns()
+            if not self.gateway_up:
+                await self._probe_gateway()
+        finally:
+            self._syncing = False
 
     async def _probe_gateway(self) -> None:
         try:
