@@ -215,7 +215,12 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
         await expect(second, "agent.state")
         await second.send_json_to({"action": "ready"})
         await expect(second, "agent.state")
-        targets = await db(services.transfer_targets, agent)
+        targets: list[dict[str, Any]] = []
+        for _ in range(50):  # the engine records the colleague's state in its own thread
+            targets = await db(services.transfer_targets, agent)
+            if targets:
+                break
+            await asyncio.sleep(0.1)
         await first.send_json_to({"action": "transfer", "to_agent_id": teammate.pk})
         transferred = await expect(first, "call.transferred")
         taken = await expect(second, "call.offered")
