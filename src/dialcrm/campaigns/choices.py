@@ -75,6 +75,15 @@ class CampaignState(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+class StopReason(models.TextChoices):
+    """Why the dialer engine stopped or paused a campaign by itself."""
+
+    OBJECTIVE_REACHED = "objective_reached", _("Objective reached")
+    LIST_EXHAUSTED = "list_exhausted", _("No lead left to call")
+    ENDED = "ended", _("End date passed")
+    ABANDON_GUARD = "abandon_guard", _("Abandon rate at its cap")
+
+
 class ImportState(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
     QUEUED = "queued", _("Queued")

@@ -25,6 +25,7 @@ from dialcrm.campaigns.choices import (
     ObjectiveKind,
     PhoneKind,
     StatusCategory,
+    StopReason,
 )
 from dialcrm.core.audit import AuditedModel
 from dialcrm.core.choices import Role
@@ -646,6 +647,9 @@ class Campaign(AuditedModel):
         _("state"), max_length=12, choices=CampaignState.choices, default=CampaignState.DRAFT
     )
     state_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    stop_code = models.CharField(
+        _("stopped by the dialer"), max_length=20, choices=StopReason.choices, blank=True
+    )
     state_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dialcrm.campaigns.choices import CampaignState, DialMode
+from dialcrm.campaigns.choices import CampaignState, DialMode, StopReason
 from dialcrm.campaigns.models import CallList, Campaign, CampaignList, Client, Lead
 from dialcrm.core import audit
 from dialcrm.core.choices import AuditAction, Role
@@ -191,11 +191,78 @@ def change_campaign_state(
             readiness = check_readiness(locked)
             if not readiness.is_ready:
                 raise ValidationError({"state": readiness.problems})
+            if locked.stop_code == StopReason.ABANDON_GUARD and not reason.strip():
+                _check_abandon_rate_safe(locked)
         previous_state = locked.state
         locked.state = target
         locked.state_reason = reason[:300]
+        locked.stop_code = ""
         locked.state_changed_at = timezone.now()
         locked.save()
         webhooks.campaign_state_changed(locked, previous_state, actor)
     campaign.refresh_from_db()
     return campaign
+
+
+def _check_abandon_rate_safe(campaign: Campaign) -> None:
+    """A campaign the abandon guard paused resumes only when its abandon rate is back under the
+    cap, or with a reason (the manager's explicit override, kept in the audit log)."""
+    from dialcrm.dialer import store  # the dialer reads campaigns: imported when needed only
+
+    rate = store.abandon_guard_rate(
+        campaign.pk, float(campaign.max_abandon_rate) / 100, timezone.now().timestamp()
+    )
+    if rate is not None:
+        raise ValidationError(
+            {
+                "state": _(
+                    "The abandon rate is still %(rate)s%% (the cap is %(cap)s%%). Wait until it "
+                    "falls, or give a reason to resume anyway: it is kept in the audit log."
+                )
+                % {"rate": f"{rate * 100:.2f}", "cap": campaign.max_abandon_rate}
+            }
+        )
+
+
+# What the dialer engine does at each stop condition.
+SYSTEM_STOPS = {
+    StopReason.OBJECTIVE_REACHED: CampaignState.COMPLETED,
+    StopReason.LIST_EXHAUSTED: CampaignState.COMPLETED,
+    StopReason.ENDED: CampaignState.COMPLETED,
+    StopReason.ABANDON_GUARD: CampaignState.PAUSED,
+}
+
+
+def system_stop(campaign_id: int, code: str) -> bool:
+    """The dialer engine stops (completes) or pauses a running campaign at a stop condition,
+    with the reason's code and label; audited as the system's action, and the webhook fires.
+    False if the campaign was no longer running (a manager acted first)."""
+    reason = StopReason(code)
+    with transaction.atomic():
+        locked = (
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=campaign_id)
+        )
+        if locked.state != CampaignState.RUNNING:
+            return False
+        previous = (locked.state, locked.state_reason, locked.stop_code)
+        locked.state = SYSTEM_STOPS[reason]
+        locked.state_reason = str(reason.label)
+        locked.stop_code = reason.value
+        locked.state_changed_at = timezone.now()
+        with audit.acting_as(None):
+            locked.save(update_fields=["state", "state_reason", "stop_code", "state_changed_at"])
+        audit.record(
+            AuditAction.UPDATE,
+            instance=locked,
+            changes={
+                "state": [previous[0], locked.state],
+                "state_reason": [previous[1], locked.state_reason],
+                "stop_code": [previous[2], locked.stop_code],
+            },
+            actor=None,
+            summary=_("Stopped by the dialer: %(reason)s") % {"reason": reason.label},
+        )
+        webhooks.campaign_state_changed(locked, previous[0], None)
+    return True

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from dialcrm.campaigns import services as campaign_services
+from dialcrm.campaigns.choices import StopReason
 from dialcrm.dialer import store
 from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
 from dialcrm.dialer.core.compliance import local_time
@@ -62,6 +64,7 @@ T = TypeVar("T")
 HOUR_S = 3600.0
 TICK_S = 1.0  # clock seconds between pacing decisions when nothing happens
 SYNC_EVERY_S = 5.0  # real seconds between looks at which campaigns run
+STOP_CHECK_S = 30.0  # real seconds between checks of a campaign's stop conditions
 MAX_LINES_PER_AGENT = 4  # a safety bound on lines, whatever the strategy says
 HOPPER_LOW_WATER = 20
 
@@ -177,7 +180,8 @@ class CampaignRunner:
         self.strategy = self._strategy()
         self.ringing_order: list[LiveCall] = []
         self.dials = 0
-        self.stop_reason = ""
+        self.stop_code = ""  # why the engine stopped the campaign (a StopReason), if it did
+        self.stop_checked_at = -1e9  # the event loop's time of the last stop-condition check
         self.wallboard = WallboardFigures()
 
     def _strategy(self) -> PacingStrategy | None:
@@ -338,8 +342,6 @@ class CampaignRunner:
             self.engine.claim(store.release_leads, chosen)
             return
         self.hopper.extend(chosen)
-        if not self.hopper and not self.calls and self.is_dialing and not claimed:
-            self.stop_reason = "list exhausted"
 
     def dial(self, lead: store.HopperLead, now_s: float, reserved_for: int | None = None) -> str:
         call_id = str(uuid.uuid4())
@@ -504,6 +506,9 @@ class CampaignRunner:
             cause="abandoned",
             wait_s=now_s - answered,
         )
+        cap = self.settings.abandon_cap
+        if self.is_dialing and store.guarded_rate(self.ledger, now_s, cap) is not None:
+            self.engine.spawn(self.engine.stop_campaign(self, StopReason.ABANDON_GUARD))
         self.engine.spawn(self._play_then_hang_up(call.call_id, self.settings.safe_harbour_message))
 
     async def _play_then_hang_up(self, call_id: str, message: str) -> None:
@@ -886,6 +891,12 @@ class CampaignRunner:
         self.after_call(agent, now_s, go_ready=command.go_ready, reason=command.reason)
         return None
 
+    def halt(self) -> None:
+        """No new dials: the calls in flight finish; the leads in the hopper are given back."""
+        self.is_dialing = False
+        self.engine.claim(store.release_leads, list(self.hopper))
+        self.hopper.clear()
+
     def figures(self, now_s: float) -> dict[str, Any]:
         states = collections.Counter(agent.state for agent in self.agents.values())
         total = self.ledger.window(now_s, US_CAMPAIGN_WINDOW_S)
@@ -906,6 +917,7 @@ class CampaignRunner:
             "abandon_rate_24h": round(day.rate, 5),
             "human_answers_24h": day.human_answers,
             "is_dialing": self.is_dialing,
+            "stop_reason": self.stop_code,
             **self.wallboard.figures(self, now_s),
         }
 
@@ -940,6 +952,7 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
         self.sync_every_s = SYNC_EVERY_S
+        self.stop_check_s = STOP_CHECK_S
         self.engine_key = uuid.uuid4().int & 0x7FFFFFFF
         self._registered = False
         self._syncing = False
@@ -1102,6 +1115,9 @@ class Engine:
             self._syncing = True
             self.spawn(self._sync_in_background())
         for runner in list(self.runners.values()):
+            if runner.is_dialing and loop_time - runner.stop_checked_at >= self.stop_check_s:
+                runner.stop_checked_at = loop_time
+                self.spawn(self._check_stop(runner, now_s))
             runner.expire_queue(now_s)
             runner.enforce_wrap_up(now_s)
             runner.decide(now_s)
@@ -1158,12 +1174,41 @@ class Engine:
         for campaign_id, runner in list(self.runners.items()):
             is_running = states.get(campaign_id) == "running"
             if runner.is_dialing and not is_running:
-                runner.is_dialing = False  # calls in flight finish; no new dials
-                self.claim(store.release_leads, list(runner.hopper))
-                runner.hopper.clear()
+                runner.halt()
             elif is_running and not runner.is_dialing:
                 runner.settings = await self.read(store.load_campaign, campaign_id)
                 runner.is_dialing = True
+                runner.stop_code = ""
+
+    async def _check_stop(self, runner: CampaignRunner, now_s: float) -> None:
+        code = await self.read(store.stop_condition, runner.settings, now_s)
+        if code is not None:
+            await self.stop_campaign(runner, code)
+
+    async def stop_campaign(self, runner: CampaignRunner, code: str) -> None:
+        """Stop (or, for the abandon guard, pause) a campaign at a stop condition: no new dials,
+        the calls in flight finish, the hopper's leads are given back; the campaign's state and
+        reason are recorded through the campaigns' service (audited, webhook), and its agents
+        and wallboards are told why."""
+        if not runner.is_dialing:
+            return
+        runner.halt()
+        campaign_id = runner.settings.campaign_id
+        if not await self.read(campaign_services.system_stop, campaign_id, code):
+            return  # a manager changed its state first: the next sync follows that
+        runner.stop_code = code
+        reason = StopReason(code)
+        logger.info("engine stopped campaign %s: %s", campaign_id, code)
+        message = {
+            "type": "campaign.stopped",
+            "campaign_id": campaign_id,
+            "state": str(campaign_services.SYSTEM_STOPS[reason]),
+            "reason": code,
+            "label": str(reason.label),
+        }
+        for agent_id in list(runner.agents):
+            self.publish_agent(agent_id, message)
+        self.spawn(self.publisher.to_campaign(campaign_id, message))
 
     def drop(self, campaign_id: int) -> None:
         """Stop running a campaign whose ownership this engine lost (its database connection

@@ -12,14 +12,22 @@ import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Q
 
 from dialcrm.campaigns import dnc
-from dialcrm.campaigns.choices import CampaignState, LeadState, StatusCategory
+from dialcrm.campaigns.choices import (
+    CampaignState,
+    LeadState,
+    ObjectiveKind,
+    StatusCategory,
+    StopReason,
+)
 from dialcrm.campaigns.models import Campaign, Lead, Phone, Status
 from dialcrm.dialer.choices import AttemptOutcome
+from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
 from dialcrm.dialer.core.compliance import (
     ComplianceRules,
     DialHistory,
@@ -832,6 +840,91 @@ def abandon_history(campaign_id: int, since_s: float) -> list[tuple[float, bool]
         .values_list("answered_at", "is_abandoned")
     )
     return [(seconds(answered_at), abandoned) for answered_at, abandoned in rows]
+
+
+# --- stop conditions --------------------------------------------------------------------------
+
+# The abandon guard judges a rate only over this many live answers at least (as VICIdial does):
+# one abandoned call among a campaign's first ten answers is not a rate.
+ABANDON_GUARD_MIN_ANSWERS = 50
+# The legal windows the abandon rate is held over: 30 days (United States), 24 hours (UK).
+ABANDON_WINDOWS_S = (US_CAMPAIGN_WINDOW_S, 24 * 3600.0)
+
+
+def guarded_rate(ledger: AbandonLedger, now_s: float, cap: float) -> float | None:
+    """The abandon rate that reached the cap in one of the legal windows, or None."""
+    for window_s in ABANDON_WINDOWS_S:
+        count = ledger.window(now_s, window_s)
+        if count.human_answers >= ABANDON_GUARD_MIN_ANSWERS and count.rate >= cap:
+            return count.rate
+    return None
+
+
+def abandon_guard_rate(campaign_id: int, cap: float, now_s: float) -> float | None:
+    """The campaign's abandon rate if it is still at or over its cap, from its records."""
+    ledger = AbandonLedger()
+    for answered_s, abandoned in abandon_history(campaign_id, now_s - US_CAMPAIGN_WINDOW_S):
+        ledger.record(answered_s, abandoned=abandoned)
+    return guarded_rate(ledger, now_s, cap)
+
+
+def _objective_reached(campaign_id: int, kind: str, target: int) -> bool:
+    """Sales: the accepted sales (quality's count). Appointments and information: the leads
+    whose call on this campaign ended with a positive-contact or sale status (an appointment
+    set, a prospect informed), each lead counted once."""
+    if kind == ObjectiveKind.SALES:
+        # Imported here: quality reaches the engine through the desk (a cycle at import time).
+        from dialcrm.quality.services import objective_progress
+
+        done = objective_progress([campaign_id]).get(campaign_id, 0)
+    else:
+        done = (
+            CallAttempt.objects.filter(
+                campaign_id=campaign_id,
+                status__category__in=(StatusCategory.POSITIVE_CONTACT, StatusCategory.SALE),
+            )
+            .values("lead_id")
+            .distinct()
+            .count()
+        )
+    return done >= target
+
+
+def _list_exhausted(settings: CampaignSettings) -> bool:
+    """No lead of the campaign's lists can ever be dialled again: every one is final, out of
+    attempts, or without a number that may still be called. A lead waiting for its redial time,
+    a callback or calling hours is still to call."""
+    if not settings.list_priorities:
+        return True
+    rules = settings.rules
+    return not Lead.objects.filter(
+        call_list_id__in=list(settings.list_priorities),
+        state__in=(LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK, LeadState.IN_CALL),
+        attempts__lt=rules.max_attempts_per_lead,
+        phones__is_dialable=True,
+        phones__attempts__lt=rules.max_attempts_per_number,
+    ).exists()
+
+
+def stop_condition(settings: CampaignSettings, now_s: float) -> str | None:
+    """Why the campaign must stop now (a StopReason code), or None: its end date has passed in
+    its location's time zone, its objective is reached, or its lists are exhausted. The
+    objective and end date are read afresh (a manager may change them while it runs). A few
+    indexed queries per campaign every STOP_CHECK_S, never per dial."""
+    kind, target, ends_on, zone = (
+        Campaign.objects.filter(pk=settings.campaign_id)
+        .values_list("objective_kind", "objective_target", "ends_on", "location__time_zone")
+        .get()
+    )
+    today = datetime.datetime.fromtimestamp(now_s, ZoneInfo(zone or "UTC")).date()
+    reason: StopReason | None = None
+    if ends_on is not None and today > ends_on:
+        reason = StopReason.ENDED
+    elif _objective_reached(settings.campaign_id, kind, target):
+        reason = StopReason.OBJECTIVE_REACHED
+    elif _list_exhausted(settings):
+        reason = StopReason.LIST_EXHAUSTED
+    return reason.value if reason is not None else None
 
 
 def cancel_attempt(call_id: str) -> None:

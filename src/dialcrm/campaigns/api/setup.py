@@ -197,6 +197,10 @@ class CampaignOut(Schema):
     machine_handling: str
     state: str
     state_reason: str
+    stop_code: str = Field(
+        description="Why the dialer stopped or paused it by itself: objective_reached, "
+        "list_exhausted, ended, abandon_guard; empty otherwise."
+    )
 
 
 def _campaign_values(
