@@ -641,3 +641,30 @@ async def test_manual_mode_dials_the_agent_s_number_and_passes_on_the_rules_refu
     assert dialing["number"] == offered["number"] == "+40744123456"
     assert dialing["card"]["phones"][0]["number"] == "+40744123456"
     assert offered["call_id"] == dialing["call_id"]
+
+
+async def test_the_engine_stopping_the_campaign_tells_the_agent_why_in_their_language(org):
+    from django.utils import translation
+
+    from dialcrm.campaigns.choices import StopReason
+
+    desk = await db(make_desk_campaign, org)
+    desk.agent.language = "ro"
+    await db(desk.agent.save, update_fields=["language"])
+    socket = await connected(desk.agent)
+    await expect(socket, "desk.snapshot")
+    message = {
+        "type": "campaign.stopped",
+        "campaign_id": desk.campaign.pk,
+        "state": "completed",
+        "reason": "objective_reached",
+        "label": "Objective reached",
+    }
+    layer = get_channel_layer()
+    await layer.group_send(f"agent.{desk.agent.pk}", {"type": "dialer.message", "message": message})
+    stopped = await expect(socket, "campaign.stopped")
+    await socket.disconnect()
+
+    with translation.override("ro"):
+        assert stopped["label"] == str(StopReason.OBJECTIVE_REACHED.label)
+    assert (stopped["reason"], stopped["state"]) == ("objective_reached", "completed")

@@ -30,6 +30,7 @@ from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from dialcrm.campaigns.choices import StopReason
 from dialcrm.core.choices import Role
 from dialcrm.core.network import client_address, installation_allows, location_allows
 from dialcrm.core.sockets import KeptThreads
@@ -230,6 +231,9 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             self.state = message.get("state", self.state)
             if self.state == AgentState.LOGGED_OUT:
                 await socket_threads.run(services.close_session, self.agent.pk)
+        elif kind == "campaign.stopped" and message.get("reason") in StopReason.values:
+            with translation.override(self.agent.language):
+                message["label"] = str(StopReason(message["reason"]).label)
         elif kind == "command.refused":
             with translation.override(self.agent.language):
                 message["reason"] = refusals.word(

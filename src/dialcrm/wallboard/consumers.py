@@ -135,6 +135,10 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
         if latest is not None:
             await self.send_figures(latest)
 
+    def _board_figures(self, message: dict[str, Any]) -> dict[str, Any]:
+        with translation.override(self.user.language):  # the stop reason in their words
+            return services.board_figures(message, self.agents)
+
     def _access(self, campaign_id: int) -> Any:
         with translation.override(self.user.language):  # this thread's own language
             return services.access_wallboard(self.user, campaign_id)
@@ -166,7 +170,7 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "wallboard.figures",
                 "campaign_id": campaign_id,
-                "figures": services.board_figures(message, self.agents),
+                "figures": self._board_figures(message),
             }
         )
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, QuerySet, When
 from django.utils.translation import gettext as _
 
-from dialcrm.campaigns.choices import CampaignState
+from dialcrm.campaigns.choices import CampaignState, StopReason
 from dialcrm.core.choices import Role
 from dialcrm.core.policy import VIEW, access, may
 from dialcrm.dialer.figures import latest_figures_key
@@ -39,6 +39,7 @@ CAMPAIGN_FIELDS = (
     "human_answers_24h",
     "hours",
     "is_dialing",
+    "stop_reason",
 )
 
 
@@ -93,7 +94,13 @@ def board_figures(message: dict[str, Any], agents: dict[int, str]) -> dict[str, 
         **{name: message.get(name) for name in CAMPAIGN_FIELDS},
         "agents": listed,
         "agent_counts": dict(collections.Counter(agent["state"] for agent in listed)),
+        "stop_label": _stop_label(message.get("stop_reason")),
     }
+
+
+def _stop_label(code: Any) -> str:
+    """Why the engine stopped the campaign, in the viewer's language ("" if it did not)."""
+    return str(StopReason(code).label) if code in StopReason.values else ""
 
 
 def snapshot(user: Any, campaign_id: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from dialcrm.dialer.engine import AgentCommand, Engine
 from dialcrm.dialer.models import CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.simulated import SimulatedGateway
+from dialcrm.wallboard.services import board_figures
 from tests.dialer.engine.conftest import make_running_campaign, quick_customers
 from tests.dialer.engine.test_engine import FAST_BOT, query
 from tests.quality.conftest import make_desk_campaign, make_sale
@@ -320,3 +321,11 @@ def test_the_system_stop_leaves_a_campaign_a_manager_paused_alone(org):
     assert not services.system_stop(running.campaign.pk, StopReason.LIST_EXHAUSTED)
     campaign = _campaign(running.campaign.pk)
     assert (campaign.state, campaign.stop_code, campaign.state_reason) == ("paused", "", "Lunch")
+
+
+def test_the_wallboard_names_why_the_engine_stopped_the_campaign():
+    assert board_figures({"stop_reason": "abandon_guard"}, {})["stop_label"] == str(
+        StopReason.ABANDON_GUARD.label
+    )
+    assert board_figures({"stop_reason": ""}, {})["stop_label"] == ""
+    assert board_figures({"stop_reason": "from_a_newer_engine"}, {})["stop_label"] == ""

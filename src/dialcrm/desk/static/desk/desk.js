@@ -227,6 +227,7 @@
         else if (type === "call.hold") this.held(message);
         else if (type === "call.transferred") this.transferred(message);
         else if (type === "command.refused") this.refused(message);
+        else if (type === "campaign.stopped") this.show(message.label, "warning");
         else if (type === "desk.error") this.show(message.reason, "danger");
         else if (type === "desk.pong") this.lastPong = Date.now();
       },
