@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from dialcrm.campaigns import services
 from dialcrm.campaigns.choices import CampaignState, StopReason
 from dialcrm.campaigns.models import Campaign, Lead
+from dialcrm.core.choices import Role
 from dialcrm.core.models import AuditEntry
 from dialcrm.desk.choices import SaleState
 from dialcrm.desk.models import Sale
@@ -329,3 +331,48 @@ def test_the_wallboard_names_why_the_engine_stopped_the_campaign():
     )
     assert board_figures({"stop_reason": ""}, {})["stop_label"] == ""
     assert board_figures({"stop_reason": "from_a_newer_engine"}, {})["stop_label"] == ""
+
+
+def _guard_paused(org: Any) -> Campaign:
+    running = make_running_campaign(org, leads=3)
+    services.system_stop(running.campaign.pk, StopReason.ABANDON_GUARD)
+    _attempts(running, answers=60, abandoned=3)  # 5%
+    return running.campaign
+
+
+def test_the_api_and_the_campaign_screen_say_why_the_dialer_stopped_it(org, client_for):
+    campaign = _guard_paused(org)
+    manager = client_for(org[Role.LOCATION_MANAGER])
+
+    shown = manager.get(f"/api/campaigns/campaigns/{campaign.pk}").json()
+    page = manager.get(reverse("campaigns:campaign_detail", args=[campaign.pk]))
+    refused = manager.post(f"/api/campaigns/campaigns/{campaign.pk}/start")
+    resumed = manager.post(f"/api/campaigns/campaigns/{campaign.pk}/start?reason=Client+agreed")
+
+    assert (shown["state"], shown["stop_code"]) == ("paused", "abandon_guard")
+    assert shown["state_reason"] == str(StopReason.ABANDON_GUARD.label)
+    assert "Stopped by the dialer: Abandon rate at its cap" in page.content.decode()
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == "state"
+    assert "5.00%" in refused.json()["detail"][0]["message"]
+    assert resumed.status_code == 200, resumed.content
+    assert (resumed.json()["state"], resumed.json()["stop_code"]) == ("running", "")
+    entry = AuditEntry.objects.filter(
+        object_type="campaigns.campaign", object_id=str(campaign.pk), staff__isnull=False
+    ).latest("pk")
+    assert entry.staff == org[Role.LOCATION_MANAGER]
+    assert entry.changes["state_reason"][1] == "Client agreed"  # the override, audited
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [(Role.AGENT, 403), ("south_manager", 404), ("other_admin", 404)]
+)
+def test_only_the_campaign_s_managers_may_override_the_guard(org, client_for, role, expected):
+    campaign = _guard_paused(org)
+
+    response = client_for(org[role]).post(
+        f"/api/campaigns/campaigns/{campaign.pk}/start?reason=Anyway"
+    )
+
+    assert response.status_code == expected
+    assert _campaign(campaign.pk).state == CampaignState.PAUSED
