@@ -1181,7 +1181,8 @@ class Engine:
                 runner.stop_code = ""
 
     async def _check_stop(self, runner: CampaignRunner, now_s: float) -> None:
-        code = await self.read(store.stop_condition, runner.settings, now_s)
+        # In the hopper's thread, beside the other reads of leads: a dial's record never waits.
+        code = await asyncio.wrap_future(self.claim(store.stop_condition, runner.settings, now_s))
         if code is not None:
             await self.stop_campaign(runner, code)
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from dialcrm.campaigns import dnc
 from dialcrm.campaigns.choices import (
@@ -897,13 +897,18 @@ def _list_exhausted(settings: CampaignSettings) -> bool:
     if not settings.list_priorities:
         return True
     rules = settings.rules
-    return not Lead.objects.filter(
-        call_list_id__in=list(settings.list_priorities),
-        state__in=(LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK, LeadState.IN_CALL),
-        attempts__lt=rules.max_attempts_per_lead,
-        phones__is_dialable=True,
-        phones__attempts__lt=rules.max_attempts_per_number,
-    ).exists()
+    callable_number = Phone.objects.filter(
+        lead_id=OuterRef("pk"), is_dialable=True, attempts__lt=rules.max_attempts_per_number
+    )
+    return not (
+        Lead.objects.filter(
+            call_list_id__in=list(settings.list_priorities),
+            state__in=(LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK, LeadState.IN_CALL),
+            attempts__lt=rules.max_attempts_per_lead,
+        )
+        .filter(Exists(callable_number))
+        .exists()
+    )
 
 
 def stop_condition(settings: CampaignSettings, now_s: float) -> str | None:
