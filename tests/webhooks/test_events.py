@@ -138,3 +138,17 @@ def test_a_campaign_s_state_change_is_sent_and_a_refused_one_is_not(org, desk, r
     assert (data["previous_state"], data["state"], data["reason"]) == ("running", "paused", "Lunch")
     assert data["campaign"]["client"]["name"] == "Energia SA"
     assert data["changed_by"]["id"] == admin.pk
+
+
+def test_a_campaign_the_dialer_stops_is_sent_with_its_reason_code(org, desk, receiver):
+    from dialcrm.campaigns.choices import StopReason
+
+    subscribe(org.company, receiver.url, ["campaign.state_changed"])
+
+    assert campaign_services.system_stop(desk.campaign.pk, StopReason.OBJECTIVE_REACHED)
+
+    (payload,) = sent("campaign.state_changed")
+    data = payload["data"]
+    assert (data["previous_state"], data["state"]) == ("running", "completed")
+    assert (data["stop_code"], data["reason"]) == ("objective_reached", "Objective reached")
+    assert data["changed_by"] is None

@@ -310,6 +310,7 @@ def campaign_state_changed(campaign: Campaign, previous_state: str, actor: Any) 
         "previous_state": previous_state,
         "state": campaign.state,
         "reason": campaign.state_reason,
+        "stop_code": campaign.stop_code,
         "changed_at": _when(campaign.state_changed_at),
         "changed_by": _person(actor),
     }
