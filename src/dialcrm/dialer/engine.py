@@ -182,6 +182,7 @@ class CampaignRunner:
         self.dials = 0
         self.stop_code = ""  # why the engine stopped the campaign (a StopReason), if it did
         self.stop_checked_at = -1e9  # the event loop's time of the last stop-condition check
+        self.stopping = False  # the engine is recording a stop: a look at the states waits
         self.wallboard = WallboardFigures()
 
     def _strategy(self) -> PacingStrategy | None:
@@ -1175,8 +1176,11 @@ class Engine:
             is_running = states.get(campaign_id) == "running"
             if runner.is_dialing and not is_running:
                 runner.halt()
-            elif is_running and not runner.is_dialing:
-                runner.settings = await self.read(store.load_campaign, campaign_id)
+            elif is_running and not runner.is_dialing and not runner.stopping:
+                settings = await self.read(store.load_campaign, campaign_id)
+                if runner.stopping or settings.state != "running":
+                    continue  # the engine stopped it meanwhile: the states read were older
+                runner.settings = settings
                 runner.is_dialing = True
                 runner.stop_code = ""
 
@@ -1191,13 +1195,19 @@ class Engine:
         the calls in flight finish, the hopper's leads are given back; the campaign's state and
         reason are recorded through the campaigns' service (audited, webhook), and its agents
         and wallboards are told why."""
-        if not runner.is_dialing:
+        if not runner.is_dialing or runner.stopping:
             return
+        runner.stopping = True
         runner.halt()
         campaign_id = runner.settings.campaign_id
-        if not await self.read(campaign_services.system_stop, campaign_id, code):
+        try:
+            stopped = await self.read(campaign_services.system_stop, campaign_id, code)
+            if stopped:
+                runner.stop_code = code
+        finally:
+            runner.stopping = False
+        if not stopped:
             return  # a manager changed its state first: the next sync follows that
-        runner.stop_code = code
         reason = StopReason(code)
         logger.info("engine stopped campaign %s: %s", campaign_id, code)
         message = {
