@@ -255,13 +255,14 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
     assert not await db(first_agent_reaches_the_call)  # the call is the colleague's now
 
 
-async def test_answer_to_desk_latency_over_several_calls(org):
-    """Ten calls in a row: the card reaches the socket quickly every time (printed for the
-    closing note; the benchmark in bench/ measures it at scale)."""
+async def test_ten_calls_in_a_row_each_reach_the_desk_with_their_card(org):
+    """Ten calls in a row: each one the engine offers reaches the agent's socket with its card
+    (the time it took is printed; bench/desk.py measures the latency at scale, never a test)."""
     desk = await db(make_desk_campaign, org, leads=12)
     agent = desk.agent
     latencies: list[float] = []
     card_ms: list[float] = []
+    offers: list[dict] = []
     async with running_engine(desk.campaign.pk) as engine:
         published: dict[str, float] = {}
         engine.listen(
@@ -279,6 +280,7 @@ async def test_answer_to_desk_latency_over_several_calls(org):
         await socket.send_json_to({"action": "ready"})
         for number in range(10):
             offered = await expect(socket, "call.offered")
+            offers.append(offered)
             latencies.append((time.perf_counter() - published[offered["call_id"]]) * 1000)
             card_ms.append(offered["card_ms"])
             await db(
@@ -296,8 +298,9 @@ async def test_answer_to_desk_latency_over_several_calls(org):
         f"{statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms; building the card: "
         f"median {statistics.median(card_ms):.1f} ms, max {max(card_ms):.1f} ms"
     )
-    assert statistics.median(latencies) < 200
-    assert max(latencies) < 1000
+    assert len({offer["call_id"] for offer in offers}) == 10  # ten different calls
+    assert len({offer["card"]["lead_id"] for offer in offers}) == 10  # ten different leads
+    assert all(offer["card"]["lead"]["name"] for offer in offers)
 
 
 async def test_preview_mode_shows_the_lead_before_the_agent_dials(org):

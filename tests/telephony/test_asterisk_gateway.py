@@ -168,7 +168,9 @@ async def test_a_call_nobody_answers_rings_out_at_the_originate_timeout(
 
     assert [type(event) for event in seen] == [CallProgress, CallEnded]
     assert seen[-1] == CallEnded("call-1", seen[-1].at, EndCause.NO_ANSWER, 19)
-    assert 0.9 < time.monotonic() - started < 2.0  # ARI's timeout is whole seconds: 1 s
+    # ARI's timeout is whole seconds: 0.4 s rings for 1 s, not for the fake's default of 30 s
+    # (the upper bound is loose: a loaded machine only makes it later).
+    assert 0.9 < time.monotonic() - started < 10
     dial_statuses = [e["dialstatus"] for e in fake.events_of("dialcrm") if e["type"] == "Dial"]
     assert dial_statuses == ["", "RINGING"]  # no final Dial: the cause is the only truth
 
@@ -571,7 +573,9 @@ async def test_every_request_gives_up_at_its_timeout(fake: FakeAri) -> None:
             started = time.monotonic()
             with pytest.raises(GatewayError) as refused:
                 await command
-            assert time.monotonic() - started < 0.6
+            # The stalled fake never answers: coming back at all is the timeout at work (the
+            # bound is loose so a loaded machine cannot fail it).
+            assert time.monotonic() - started < 5
             assert "within 0.3 s" in str(refused.value) or "no phone line" in str(refused.value)
     finally:
         fake.unstall()
