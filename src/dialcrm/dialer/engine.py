@@ -942,6 +942,7 @@ class Engine:
         self.calls: dict[str, CampaignRunner] = {}
         self.agent_campaign: dict[int, int] = {}
         self.listeners: dict[int, list[Listener]] = collections.defaultdict(list)
+        self._agent_outbox: dict[int, collections.deque[dict[str, Any]]] = {}
         self.gateway_up = True
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         # Two database threads, each in order: records (attempts, outcomes, agents' time),
@@ -1015,7 +1016,26 @@ class Engine:
         message = {**message, "agent_id": agent_id}
         for listener in self.listeners.get(agent_id, ()):
             listener(message)
-        self.spawn(self.publisher.to_agent(agent_id, message))
+        waiting = self._agent_outbox.get(agent_id)
+        if waiting is not None:
+            waiting.append(message)  # a send to this agent is under way: this one follows it
+            return
+        self._agent_outbox[agent_id] = collections.deque([message])
+        self.spawn(self._send_to_agent(agent_id))
+
+    async def _send_to_agent(self, agent_id: int) -> None:
+        """Send an agent's messages one after another, so their desk receives them in the order
+        the engine published them (separate sends to one group may overtake each other)."""
+        waiting = self._agent_outbox[agent_id]
+        try:
+            while waiting:
+                message = waiting.popleft()
+                try:
+                    await self.publisher.to_agent(agent_id, message)
+                except Exception:
+                    logger.exception("could not send %s to agent %s", message["type"], agent_id)
+        finally:
+            del self._agent_outbox[agent_id]
 
     def note_gateway_down(self) -> None:
         if self.gateway_up:
