@@ -20,17 +20,21 @@ import asyncio
 import json
 import os
 import random
-import socket
-import statistics
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    free_port,
+    latency_line,
+    prepare_django,
+    start_uvicorn,
+    stop_server,
+    wait_until_up,
+)
+
 DATABASE = "dialcrm_bench_desk"
 CSRF_TOKEN = "b" * 32  # an unmasked CSRF secret: the API checks cookie and header agree
 CHROMIUM = "/usr/bin/chromium"
@@ -48,27 +52,6 @@ SHEET = {
         }
     ]
 }
-
-
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database],
-        capture_output=True,
-        check=False,
-    )
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database], capture_output=True, check=True
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 @dataclass(frozen=True)
@@ -194,53 +177,6 @@ def _set_up(desks: int, campaigns: int, leads_per_campaign: int) -> list[Desk]:
             session.create()
             result.append(Desk(agent.pk, campaign.pk, session.session_key))
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_server(port: int, speedup: float) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DESK_BENCH_SPEEDUP": str(speedup),
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.desk_server:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-
-
-async def _wait_until_up(url: str) -> None:
-    import httpx
-
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(150):
-            try:
-                if (await client.get(f"{url}/sign-in/")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the desk server did not start")
 
 
 @dataclass
@@ -387,31 +323,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
-
-
 def _line(name: str, values: list[float]) -> str:
-    if not values:
-        return f"{name}: no calls"
-    return (
-        f"{name}: n={len(values)}  p50 {statistics.median(values):.0f} ms  "
-        f"p90 {_percentile(values, 0.9):.0f} ms  p99 {_percentile(values, 0.99):.0f} ms  "
-        f"max {max(values):.0f} ms"
-    )
+    return latency_line(name, values, empty="no calls", digits=0)
 
 
 async def run(arguments: argparse.Namespace, desks: list[Desk]) -> Results:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = _start_server(port, arguments.speedup)
+    server = start_uvicorn(
+        "bench.desk_server:application", port, DESK_BENCH_SPEEDUP=str(arguments.speedup)
+    )
     results = Results()
     rng = random.Random(7)
     try:
-        await _wait_until_up(url)
+        await wait_until_up(url, "desk server")
         await asyncio.sleep(2.0)  # the engine takes the campaigns
         limits = httpx.Limits(max_connections=50)
         async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
@@ -441,11 +368,7 @@ async def run(arguments: argparse.Namespace, desks: list[Desk]) -> Results:
             results.seconds = time.monotonic() - started  # type: ignore[attr-defined]
             results.server_cpu_s = _cpu_seconds(server.pid)  # type: ignore[attr-defined]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     return results
 
 
@@ -465,7 +388,7 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     started = time.monotonic()
-    _prepare_django(DATABASE)
+    prepare_django(DATABASE, redis_db=12, fresh=True)
     desks = _set_up(arguments.desks, arguments.campaigns, arguments.leads)
     print(
         f"set up {len(desks)} desks on {arguments.campaigns} campaigns, "

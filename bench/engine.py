@@ -19,23 +19,21 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common import django_environment, percentile, postgres, setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _postgres(command: str, *arguments: str, check: bool = True) -> bool:
-    done = subprocess.run(
-        [command, "-h", "127.0.0.1", "-U", "postgres", *arguments], capture_output=True, check=False
-    )
+    done = postgres(command, *arguments)
     if check and done.returncode:
         raise SystemExit(f"{command} {' '.join(arguments)}: {done.stderr.decode().strip()}")
     return done.returncode == 0
@@ -44,21 +42,12 @@ def _postgres(command: str, *arguments: str, check: bool = True) -> bool:
 def _prepare_django(database: str, template: str | None) -> bool:
     """A fresh database: a copy of the set-up kept from an earlier run (True), or an empty
     one, migrated (False)."""
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
+    django_environment(database, redis_db=11)
     _postgres("dropdb", "--if-exists", database)
     copied = template is not None and _postgres("createdb", "-T", template, database, check=False)
     if not copied:
         _postgres("createdb", database)
-    import django
-
-    django.setup()
-    if not copied:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    setup_django(migrate=not copied)
     return copied
 
 
@@ -69,13 +58,6 @@ def _keep_set_up(database: str, template: str) -> None:
     connections.close_all()
     _postgres("dropdb", "--if-exists", template)
     _postgres("createdb", "-T", database, template)
-
-
-def _percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def _set_up(agents: int, campaigns: int, leads: int, scenario: Any) -> list[int]:
@@ -419,16 +401,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'dials per second (wall)':<40} {dials / run['wall_s']:.1f}")
     print(f"{'CPU per dial, whole process (ms)':<40} {run['cpu_s'] / dials * 1000:.2f}")
     print(
-        f"{'hopper fetch p50 / p99 (ms)':<40} {_percentile(run['claims'], 0.5) * 1000:.2f} / {_percentile(run['claims'], 0.99) * 1000:.2f}  (target p99 < 5)"
+        f"{'hopper fetch p50 / p99 (ms)':<40} {percentile(run['claims'], 0.5) * 1000:.2f} / {percentile(run['claims'], 0.99) * 1000:.2f}  (target p99 < 5)"
     )
     print(
-        f"{'answer-to-agent routing p50 / p99 (ms)':<40} {_percentile(run['routes'], 0.5) * 1000:.3f} / {_percentile(run['routes'], 0.99) * 1000:.3f}  (target p99 < 10)"
+        f"{'answer-to-agent routing p50 / p99 (ms)':<40} {percentile(run['routes'], 0.5) * 1000:.3f} / {percentile(run['routes'], 0.99) * 1000:.3f}  (target p99 < 10)"
     )
     print(
-        f"{'answer event to agent p50 / p99 (ms)':<40} {_percentile(run['answers'], 0.5) * 1000:.3f} / {_percentile(run['answers'], 0.99) * 1000:.3f}  (queueing included)"
+        f"{'answer event to agent p50 / p99 (ms)':<40} {percentile(run['answers'], 0.5) * 1000:.3f} / {percentile(run['answers'], 0.99) * 1000:.3f}  (queueing included)"
     )
     print(
-        f"{'dial to its stored record p50 / p99 (ms)':<40} {_percentile(run['records'], 0.5) * 1000:.2f} / {_percentile(run['records'], 0.99) * 1000:.2f}"
+        f"{'dial to its stored record p50 / p99 (ms)':<40} {percentile(run['records'], 0.5) * 1000:.2f} / {percentile(run['records'], 0.99) * 1000:.2f}"
     )
     print(
         f"{'abandon rate: engine / simulator':<40} {figures['abandon_rate']:.4f} / {sim_abandon:.4f}"

@@ -14,31 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 
+from common import prepare_django, time_ms
 
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
+REPEAT = 7  # runs of each query, after one to warm the caches
 LAST_NAMES = [
     "Popescu",
     "Ionescu",
@@ -128,22 +110,12 @@ def _load(rows: int) -> int:
     return call_list.pk
 
 
-def _time(label: str, run: Callable[[], object], repeat: int = 7) -> tuple[str, float, float]:
-    run()  # warm the caches, as a screen in use would
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return label, statistics.median(samples), max(samples)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--database", default="dialcrm_bench")
     arguments = parser.parse_args(argv)
-    _prepare_django(arguments.database)
+    prepare_django(arguments.database, redis_db=11)
     from dialcrm.campaigns.leads import lead_page, search_leads
     from dialcrm.campaigns.models import CallList, Lead
 
@@ -161,15 +133,17 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: lead_page(search_leads(call_list, query, state), before).leads
 
     results = [
-        _time(
-            "baseline: 50 leads by primary key", lambda: list(Lead.objects.filter(pk__in=some_ids))
+        time_ms(
+            "baseline: 50 leads by primary key",
+            lambda: list(Lead.objects.filter(pk__in=some_ids)),
+            REPEAT,
         ),
-        _time("first page (50 newest, capped count)", page()),
-        _time("search by phone 0721 000 123", page("0721000123")),
-        _time("search by last-name prefix 'pope'", page("pope")),
-        _time("filter state=final", page(state="final")),
-        _time("filter state=new, name prefix 'stoica1'", page("stoica1", "new")),
-        _time("a page in the middle (keyset)", page(before=deep)),
+        time_ms("first page (50 newest, capped count)", page(), REPEAT),
+        time_ms("search by phone 0721 000 123", page("0721000123"), REPEAT),
+        time_ms("search by last-name prefix 'pope'", page("pope"), REPEAT),
+        time_ms("filter state=final", page(state="final"), REPEAT),
+        time_ms("filter state=new, name prefix 'stoica1'", page("stoica1", "new"), REPEAT),
+        time_ms("a page in the middle (keyset)", page(before=deep), REPEAT),
     ]
     baseline = results[0][1]
     print(f"\nlead list over {arguments.rows:,} leads (PostgreSQL), milliseconds")

@@ -28,35 +28,18 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import prepare_django
 
 FIRST_NAMES = ["Ion", "Maria", "Andrei", "Elena", "Mihai", "Ana", "Dan", "Ioana", "Radu", "Ștefan"]
 LAST_NAMES = ["Popescu", "Ionescu", "Popa", "Radu", "Dumitru", "Stan", "Stoica", "Gheorghe"]
 CITIES = ["București", "Cluj-Napoca", "Iași", "Timișoara", "Constanța", "Brașov", "Craiova"]
 REGIONS = ["B", "CJ", "IS", "TM", "CT", "BV", "DJ"]
 INVALID = ["07x1", "0722 12", "n/a", "123", "0000000000"]
-
-
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 MOBILES = 60_000_000  # 072x...077x: every one a valid Romanian mobile number
@@ -286,7 +269,7 @@ def _setup(database: str) -> tuple[object, object, object]:
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    _prepare_django(args.database)
+    prepare_django(args.database, redis_db=12)
     from dialcrm.campaigns import dnc, imports
     from dialcrm.campaigns.management.commands.import_leads import Operator
     from dialcrm.campaigns.models import DncImportJob, ImportJob, Lead, Phone

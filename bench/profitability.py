@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,45 +27,22 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from common import company_with_teams, create_agents, prepare_django, time_ms
+
 ZONE = ZoneInfo("Europe/Bucharest")
 FIRST_DAY = datetime.date(2026, 10, 1)
 COMPANY = "Bench Finance"
 
 
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def _organisation(agents: int) -> Any:
     """A company with 4 locations of 5 teams, 5 campaigns, the agents, costs and prices."""
-    from dialcrm.campaigns.models import CallList, Campaign, Client, Lead, Status
+    from dialcrm.campaigns.models import CallList, Campaign, Lead, Status
     from dialcrm.catalog.models import Product, ProductPrice
     from dialcrm.core.choices import AgentLevel, Role
     from dialcrm.finance.models import HourlyCost
-    from dialcrm.org.models import Company, Location, Staff, Team
+    from dialcrm.org.models import Staff
 
-    company = Company.objects.create(name=COMPANY)
-    locations = [Location.objects.create(company=company, name=f"Floor {n}") for n in range(4)]
-    teams = [
-        Team.objects.create(location=location, name=f"{location.name} team {n}")
-        for location in locations
-        for n in range(5)
-    ]
-    client = Client.objects.create(company=company, name="Bench client")
+    company, locations, teams, client = company_with_teams(COMPANY, 4, 5)
     campaigns = [
         Campaign.objects.create(client=client, location=locations[n % 4], name=f"Campaign {n}")
         for n in range(5)
@@ -75,17 +50,8 @@ def _organisation(agents: int) -> Any:
     call_list = CallList.objects.create(client=client, name="Bench list")
     lead = Lead.objects.create(call_list=call_list, last_name="Bench")
     status = Status.objects.create(company=company, code="SALE", label="Sale", category="sale")
-    Staff.objects.bulk_create(
-        Staff(
-            username=f"bench.agent{n:04d}",
-            password="!",
-            company=company,
-            location=teams[n % len(teams)].location,
-            team=teams[n % len(teams)],
-            role=Role.AGENT,
-            level=AgentLevel.SENIOR if n % 3 else AgentLevel.TRAINEE,
-        )
-        for n in range(agents)
+    create_agents(
+        company, teams, agents, lambda n: AgentLevel.SENIOR if n % 3 else AgentLevel.TRAINEE
     )
     manager = Staff.objects.create(
         username="bench.manager", password="!", company=company, role=Role.MANAGER
@@ -217,16 +183,6 @@ def _load_sales(
     return len(rows)
 
 
-def _time(label: str, run: Callable[[], object], repeat: int) -> tuple[str, float, float]:
-    run()  # warm the caches, as a screen in use would
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return label, statistics.median(samples), max(samples)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=1000)
@@ -235,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database", default="dialcrm_bench_finance")
     arguments = parser.parse_args(argv)
-    _prepare_django(arguments.database)
+    prepare_django(arguments.database, redis_db=11)
     from dialcrm.dialer.models import AgentStateInterval
     from dialcrm.dialer.time_accounting import time_accounts
     from dialcrm.finance.services import Period, profitability
@@ -258,27 +214,27 @@ def main(argv: list[str] | None = None) -> int:
 
     repeat = arguments.repeat
     results = [
-        _time(
+        time_ms(
             "baseline: count the month's intervals",
             lambda: company_intervals.filter(
                 started_at__gte=month.start, started_at__lt=month.end
             ).count(),
             repeat,
         ),
-        _time("time accounting, month, by agent", accounts("agent"), repeat),
-        _time("time accounting, month, by location", accounts("location"), repeat),
-        _time("time accounting, month, by agent and day", accounts("agent", "day"), repeat),
-        _time(
+        time_ms("time accounting, month, by agent", accounts("agent"), repeat),
+        time_ms("time accounting, month, by location", accounts("location"), repeat),
+        time_ms("time accounting, month, by agent and day", accounts("agent", "day"), repeat),
+        time_ms(
             "profitability, month, by campaign",
             lambda: profitability(manager, month, "campaign", now=now),
             repeat,
         ),
-        _time(
+        time_ms(
             "profitability, month, by agent",
             lambda: profitability(manager, month, "agent", now=now),
             repeat,
         ),
-        _time(
+        time_ms(
             "profitability, one day, by agent",
             lambda: profitability(manager, one_day, "agent", now=now),
             repeat,

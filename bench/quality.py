@@ -23,13 +23,18 @@ the campaigns shown, exactly, so it costs about as much as counting them.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from common import (
+    company_with_teams,
+    create_agents,
+    create_location_manager,
+    prepare_django,
+    time_ms,
+)
 
 COMPANY = "Bench Quality"
 CAMPAIGNS = 10
@@ -38,41 +43,15 @@ LEADS = 100_000
 TARGET_RATIO = 0.5
 
 
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def _organisation() -> tuple[Any, list[int], list[int], int, int, int]:
     """The company, its campaigns and agents, one call list of leads, the sale status."""
     from django.db import connection
 
-    from dialcrm.campaigns.models import CallList, Campaign, Client, Status
+    from dialcrm.campaigns.models import CallList, Campaign, Status
     from dialcrm.catalog.models import Product
-    from dialcrm.core.choices import Role
-    from dialcrm.org.models import Company, Location, Staff, Team
+    from dialcrm.org.models import Staff
 
-    company = Company.objects.create(name=COMPANY)
-    locations = [Location.objects.create(company=company, name=f"Floor {n}") for n in range(2)]
-    teams = [
-        Team.objects.create(location=location, name=f"{location.name} team {n}")
-        for location in locations
-        for n in range(5)
-    ]
-    client = Client.objects.create(company=company, name="Bench client")
+    company, locations, teams, client = company_with_teams(COMPANY, 2, 5)
     campaigns = [
         Campaign.objects.create(
             client=client, location=locations[n % 2], name=f"Campaign {n}", objective_target=5000
@@ -82,26 +61,9 @@ def _organisation() -> tuple[Any, list[int], list[int], int, int, int]:
     call_list = CallList.objects.create(client=client, name="Bench leads")
     status = Status.objects.create(company=company, code="SALE", label="Sale", category="sale")
     product = Product.objects.create(company=company, code="BENCH", name="Bench offer")
-    Staff.objects.bulk_create(
-        Staff(
-            username=f"bench.agent{n:04d}",
-            password="!",
-            company=company,
-            location=teams[n % len(teams)].location,
-            team=teams[n % len(teams)],
-            role=Role.AGENT,
-            level="senior",
-        )
-        for n in range(AGENTS)
-    )
+    create_agents(company, teams, AGENTS)
     Staff.objects.create(username="bench.quality", password="!", company=company, role="quality")
-    Staff.objects.create(
-        username="bench.floor0",
-        password="!",
-        company=company,
-        location=locations[0],
-        role=Role.LOCATION_MANAGER,
-    )
+    create_location_manager(company, locations[0])
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO campaigns_lead (call_list_id, external_id, first_name, last_name, email,"
@@ -183,23 +145,13 @@ def _load(sales: int) -> None:
     print(f"loaded {sales:,} sales in {time.perf_counter() - started:.0f} s")
 
 
-def _time(label: str, run: Callable[[], object], repeat: int) -> tuple[str, float, float]:
-    run()  # warm the caches and the connection
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return label, statistics.median(samples), max(samples)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sales", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database", default="dialcrm_bench_quality")
     options = parser.parse_args(argv)
-    _prepare_django(options.database)
+    prepare_django(options.database, redis_db=11)
 
     from django.db import connection
 
@@ -227,19 +179,19 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: [sale.summary for sale in services.review_queue(user, narrowed)[:25]]
 
     results = [
-        _time("baseline: COUNT of all sales", count_all, options.repeat),
-        _time("queue, first page (quality)", first_page(quality), options.repeat),
-        _time("queue counts (quality)", lambda: services.queue_counts(quality), options.repeat),
-        _time("queue, first page (location manager)", first_page(floor), options.repeat),
-        _time(
+        time_ms("baseline: COUNT of all sales", count_all, options.repeat),
+        time_ms("queue, first page (quality)", first_page(quality), options.repeat),
+        time_ms("queue counts (quality)", lambda: services.queue_counts(quality), options.repeat),
+        time_ms("queue, first page (location manager)", first_page(floor), options.repeat),
+        time_ms(
             "queue counts (location manager)", lambda: services.queue_counts(floor), options.repeat
         ),
-        _time(
+        time_ms(
             "waiting 3 days or more, first page",
             first_page(quality, age="3d"),
             options.repeat,
         ),
-        _time(
+        time_ms(
             "objective: accepted sales of 10 campaigns",
             lambda: services.objective_progress(campaign_ids),
             options.repeat,

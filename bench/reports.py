@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from common import (
+    company_with_teams,
+    create_agents,
+    create_location_manager,
+    prepare_django,
+    time_ms,
+)
 
 ZONE = ZoneInfo("Europe/Bucharest")
 MONTH_START = datetime.datetime(2026, 10, 1, tzinfo=ZONE)
@@ -52,41 +56,15 @@ OUTCOMES = (
 )
 
 
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def _organisation(agents: int) -> Any:
     """A company with 2 locations of 10 teams, the agents, a manager and a location manager,
     10 campaigns with 2 lists each, and the lists' leads (COPY)."""
     from django.db import connection
 
-    from dialcrm.campaigns.models import CallList, Campaign, Client, Status
-    from dialcrm.core.choices import Role
-    from dialcrm.org.models import Company, Location, Staff, Team
+    from dialcrm.campaigns.models import CallList, Campaign, Status
+    from dialcrm.org.models import Staff
 
-    company = Company.objects.create(name=COMPANY)
-    locations = [Location.objects.create(company=company, name=f"Floor {n}") for n in range(2)]
-    teams = [
-        Team.objects.create(location=location, name=f"{location.name} team {n}")
-        for location in locations
-        for n in range(10)
-    ]
-    client = Client.objects.create(company=company, name="Bench client")
+    company, locations, teams, client = company_with_teams(COMPANY, 2, 10)
     campaigns = [
         Campaign.objects.create(client=client, location=locations[n % 2], name=f"Campaign {n}")
         for n in range(CAMPAIGNS)
@@ -95,26 +73,9 @@ def _organisation(agents: int) -> Any:
     for index, call_list in enumerate(lists):
         campaigns[index % CAMPAIGNS].list_links.create(call_list=call_list, priority=1)
     Status.objects.create(company=company, code="SALE", label="Sale", category="sale")
-    Staff.objects.bulk_create(
-        Staff(
-            username=f"bench.agent{n:04d}",
-            password="!",
-            company=company,
-            location=teams[n % len(teams)].location,
-            team=teams[n % len(teams)],
-            role=Role.AGENT,
-            level="senior",
-        )
-        for n in range(agents)
-    )
+    create_agents(company, teams, agents)
     Staff.objects.create(username="bench.manager", password="!", company=company, role="manager")
-    Staff.objects.create(
-        username="bench.floor0",
-        password="!",
-        company=company,
-        location=locations[0],
-        role=Role.LOCATION_MANAGER,
-    )
+    create_location_manager(company, locations[0])
     with (
         connection.cursor() as cursor,
         cursor.copy(
@@ -271,16 +232,6 @@ def _load(attempts: int, agents: int) -> tuple[Any, Any]:
     return Staff.objects.get(username="bench.manager"), Staff.objects.get(username="bench.floor0")
 
 
-def _time(label: str, run: Callable[[], object], repeat: int) -> tuple[str, float, float]:
-    run()  # warm the caches, as a screen in use would
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return label, statistics.median(samples), max(samples)
-
-
 def _summary_from_attempts(manager: Any) -> list[Any]:
     """The campaign summary's counts summed from the attempts (no roll-up)."""
     from django.db.models import Count, Q
@@ -309,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database", default="dialcrm_bench_reports")
     arguments = parser.parse_args(argv)
-    _prepare_django(arguments.database)
+    prepare_django(arguments.database, redis_db=11)
     from dialcrm.dialer.models import CallAttempt
     from dialcrm.reports.services import run_report
 
@@ -317,28 +268,28 @@ def main(argv: list[str] | None = None) -> int:
     repeat = arguments.repeat
     month_attempts = CallAttempt.objects.filter(dialed_at__gte=MONTH_START, dialed_at__lt=MONTH_END)
     results = [
-        _time("baseline: COUNT of the month's attempts", month_attempts.count, repeat),
-        _time(
+        time_ms("baseline: COUNT of the month's attempts", month_attempts.count, repeat),
+        time_ms(
             "campaign summary, month, manager",
             lambda: run_report(manager, "campaign-summary", MONTH),
             repeat,
         ),
-        _time(
+        time_ms(
             "agent performance, month, manager",
             lambda: run_report(manager, "agent-performance", MONTH),
             repeat,
         ),
-        _time(
+        time_ms(
             "campaign summary, month, location manager",
             lambda: run_report(floor_manager, "campaign-summary", MONTH),
             repeat,
         ),
-        _time(
+        time_ms(
             "agent performance, month, location manager",
             lambda: run_report(floor_manager, "agent-performance", MONTH),
             repeat,
         ),
-        _time(
+        time_ms(
             "campaign summary counts from the attempts (no roll-up)",
             lambda: _summary_from_attempts(manager),
             repeat,

@@ -15,36 +15,16 @@ hopper's thread; the hopper claims many times a minute.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from common import prepare_django, samples_ms
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "dialcrm_bench_stops"
-
-
-def _prepare_django() -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    for command in (["dropdb", "--if-exists", DATABASE], ["createdb", DATABASE]):
-        subprocess.run(
-            [command[0], "-h", "127.0.0.1", "-U", "postgres", *command[1:]],
-            capture_output=True,
-            check=command[0] == "createdb",
-        )
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _campaign(shape: str) -> int:
@@ -113,15 +93,6 @@ def _fill(campaign_id: int, shape: str, leads: int) -> None:
         cursor.execute("ANALYZE campaigns_phone")
 
 
-def _timed(function: Any, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def _claim_and_give_back(settings: Any) -> None:
     """One hopper claim of 20 leads, rolled back, so each run claims the same leads."""
     from django.db import transaction
@@ -144,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leads", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=30)
     options = parser.parse_args(argv)
-    _prepare_django()
+    sys.path.insert(0, str(ROOT / "src"))
+    prepare_django(DATABASE, redis_db=9, fresh=True)
     from dialcrm.dialer import store
 
     campaigns = {}
@@ -152,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         campaigns[shape] = _campaign(shape)
         _fill(campaigns[shape], shape, options.leads)
     fresh = store.load_campaign(campaigns["fresh"])
-    baseline = statistics.median(_timed(lambda: _claim_and_give_back(fresh), options.repeat))
+    baseline = statistics.median(samples_ms(lambda: _claim_and_give_back(fresh), options.repeat))
     print(f"{options.leads} leads per list; median of {options.repeat} runs")
     print(f"baseline: hopper claim of 20 leads {baseline:.2f} ms")
     for shape, campaign_id in campaigns.items():
         settings = store.load_campaign(campaign_id)
         found = store.stop_condition(settings, time.time())
         median = statistics.median(
-            _timed(
+            samples_ms(
                 lambda settings=settings: store.stop_condition(settings, time.time()),
                 options.repeat,
             )

@@ -24,42 +24,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    free_port,
+    latency_line,
+    percentile,
+    prepare_django,
+    start_uvicorn,
+    stop_server,
+    wait_until_up,
+)
+
 DATABASE = "dialcrm_bench_wallboard"
 BASELINE_AGENTS = 10
 STATES = ("ready", "on_call", "on_call", "on_call", "wrap_up", "paused")
-
-
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database],
-        capture_output=True,
-        check=False,
-    )
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database], capture_output=True, check=True
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 @dataclass(frozen=True)
@@ -174,48 +157,6 @@ def _set_up(agents: int, campaigns: int, team_size: int) -> Floor:
     return floor
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dialcrm.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-
-
-async def _wait_until_up(url: str) -> None:
-    import httpx
-
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(150):
-            try:
-                if (await client.get(f"{url}/sign-in/")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the web server did not start")
-
-
 @dataclass
 class Phase:
     """Arrivals of one phase: engine-to-wallboard delays in ms."""
@@ -304,19 +245,8 @@ async def watch(url: str, board: Board, phase: Phase, ready: asyncio.Event) -> N
                 phase.agents_seen += len(message["figures"]["agents"])
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
-
-
 def _line(name: str, values: list[float]) -> str:
-    if not values:
-        return f"{name}: nothing arrived"
-    return (
-        f"{name}: n={len(values)}  p50 {statistics.median(values):.1f} ms  "
-        f"p90 {_percentile(values, 0.9):.1f} ms  p99 {_percentile(values, 0.99):.1f} ms  "
-        f"max {max(values):.1f} ms"
-    )
+    return latency_line(name, values, empty="nothing arrived", digits=1)
 
 
 async def _phase(
@@ -347,22 +277,18 @@ async def _phase(
 
 
 async def run(arguments: argparse.Namespace, floor: Floor) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = _start_server(port)
+    server = start_uvicorn("dialcrm.asgi:application", port)
     try:
-        await _wait_until_up(url)
+        await wait_until_up(url, "web server")
         baseline_boards = [Board(board.session_key, floor.baseline[0]) for board in floor.boards]
         # Managers see the baseline campaign's 10 agents, leaders none: the baseline is the
         # same pipeline with small messages.
         baseline, _ = await _phase(url, [floor.baseline], baseline_boards, arguments.seconds)
         live, engine = await _phase(url, floor.campaigns, floor.boards, arguments.seconds)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     agents = sum(len(agent_ids) for _, agent_ids in floor.campaigns)
     print(f"{len(floor.boards)} wallboards, {len(floor.campaigns)} campaigns, {agents} agents")
     print(_line(f"baseline ({BASELINE_AGENTS} agents)", baseline.delays_ms))
@@ -371,7 +297,7 @@ async def run(arguments: argparse.Namespace, floor: Floor) -> None:
         print(
             "ratio live / baseline: "
             f"p50 {statistics.median(live.delays_ms) / statistics.median(baseline.delays_ms):.2f}"
-            f"  p99 {_percentile(live.delays_ms, 0.99) / _percentile(baseline.delays_ms, 0.99):.2f}"
+            f"  p99 {percentile(live.delays_ms, 0.99) / percentile(baseline.delays_ms, 0.99):.2f}"
         )
     print(_line("engine: figures() per campaign and tick", engine.build_ms))
     expected = sum(live.published.get(board.campaign_id, 0) for board in floor.boards)
@@ -382,7 +308,7 @@ async def run(arguments: argparse.Namespace, floor: Floor) -> None:
     errors = baseline.errors + live.errors
     if errors:
         print(f"refusals: {len(errors)}, e.g. {errors[0]}")
-    under = _percentile(live.delays_ms, 0.99) < 1000
+    under = percentile(live.delays_ms, 0.99) < 1000
     print(f"target p99 under 1 s: {'met' if under else 'NOT met'}")
 
 
@@ -394,7 +320,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     arguments = parser.parse_args()
     started = time.monotonic()
-    _prepare_django(DATABASE)
+    prepare_django(DATABASE, redis_db=13, fresh=True)
     floor = _set_up(arguments.agents, arguments.campaigns, arguments.team_size)
     print(f"set up in {time.monotonic() - started:.1f} s")
     asyncio.run(run(arguments, floor))

@@ -28,24 +28,7 @@ import sys
 import time
 from typing import Any
 
-
-def _prepare_django(database: str) -> None:
-    os.environ["DIALCRM_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dialcrm.settings"
-    os.environ["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
-        capture_output=True,
-        check=False,
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from common import prepare_django
 
 
 def _campaign(calls: int) -> tuple[Any, list[Any]]:
@@ -247,7 +230,8 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=400)
     parser.add_argument("--database", default="dialcrm_bench_webhooks")
     options = parser.parse_args()
-    _prepare_django(options.database)
+    os.environ["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
+    prepare_django(options.database, redis_db=12)
     bench_call_ended(options.calls, options.rounds)
     bench_delivery(options.deliveries)
 

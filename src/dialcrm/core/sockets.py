@@ -1,4 +1,6 @@
-"""Synchronous work of the WebSockets (sign-in, database reads) on threads of their own.
+"""What the WebSockets (the desk's, the team view's, the wallboard's) share: who may use one,
+JSON text from the browser read within a size, and their synchronous work (sign-in, database
+reads) on threads of their own.
 
 Channels runs every consumer's synchronous code (`database_sync_to_async`) on the process's one
 thread for synchronous code, and opens and closes a database connection around each call: when a
@@ -12,13 +14,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from channels.auth import AuthMiddleware, get_user
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from dialcrm.core.network import client_address, installation_allows, location_allows
 
 T = TypeVar("T")
 SIGN_IN_THREADS = 4
@@ -73,3 +83,62 @@ class _KeptThreadsAuthMiddleware(AuthMiddleware):
 def SocketAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 (named as Channels' own)
     """Cookies, session and the signed-in person for WebSockets, as `AuthMiddlewareStack`."""
     return CookieMiddleware(SessionMiddleware(_KeptThreadsAuthMiddleware(inner)))
+
+
+def _scope_address(scope: dict[str, Any]) -> str:
+    request = HttpRequest()
+    client = scope.get("client") or ("", 0)
+    request.META["REMOTE_ADDR"] = client[0] or ""
+    for name, value in scope.get("headers", ()):
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        request.META[key] = value.decode("latin-1")
+    return client_address(request)
+
+
+def signed_in_user(scope: dict[str, Any]) -> Any:
+    """The scope's person if their session may use a socket: the same guards as the web pages
+    (active, password changed, two-factor done, not idle, from an allowed network)."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    session = scope.get("session")
+    if user.must_change_password:
+        return None
+    if user.requires_two_factor and not (session and session.get("two_factor_verified")):
+        return None
+    last_seen = session.get("last_seen") if session else None
+    if last_seen is not None and time.time() - last_seen > settings.SESSION_IDLE_TIMEOUT_S:
+        return None
+    address = _scope_address(scope)
+    if not installation_allows(address) or not location_allows(user.location_id, address):
+        return None
+    return user
+
+
+class JsonTextConsumer(AsyncJsonWebsocketConsumer):
+    """A socket whose browser sends JSON text of at most `max_message_chars` characters;
+    anything else is answered with `refuse` (the socket's own error message)."""
+
+    max_message_chars = 1000
+
+    async def refuse(self, action: str, reason: str) -> None:
+        raise NotImplementedError
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.receive_text_json(text_data)
+
+    async def receive_text_json(self, text_data: str | None) -> None:
+        """The browser's text, checked and read, to `receive_json`."""
+        if text_data is None or len(text_data) > self.max_message_chars:
+            await self.refuse(
+                "",
+                _("Send JSON text of at most %(limit)d characters.")
+                % {"limit": self.max_message_chars},
+            )
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.refuse("", _("This is not JSON."))
+            return
+        await self.receive_json(content)

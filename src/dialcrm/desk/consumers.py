@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -25,15 +24,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dialcrm.campaigns.choices import StopReason
 from dialcrm.core.choices import Role
-from dialcrm.core.network import client_address, installation_allows, location_allows
-from dialcrm.core.sockets import KeptThreads
+from dialcrm.core.sockets import JsonTextConsumer, KeptThreads, signed_in_user
 from dialcrm.desk import cards, services
 from dialcrm.desk.protocol import (
     MAX_MESSAGE_CHARS,
@@ -60,38 +57,10 @@ def away_pause_s() -> float:
     return float(getattr(settings, "DESK_AWAY_PAUSE_S", DEFAULT_AWAY_PAUSE_S))
 
 
-def _scope_address(scope: dict[str, Any]) -> str:
-    request = HttpRequest()
-    client = scope.get("client") or ("", 0)
-    request.META["REMOTE_ADDR"] = client[0] or ""
-    for name, value in scope.get("headers", ()):
-        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
-        request.META[key] = value.decode("latin-1")
-    return client_address(request)
-
-
-def signed_in_user(scope: dict[str, Any]) -> Any:
-    """The scope's person if their session may use a socket: the same guards as the web pages
-    (active, password changed, two-factor done, not idle, from an allowed network)."""
-    user = scope.get("user")
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    session = scope.get("session")
-    if user.must_change_password:
-        return None
-    if user.requires_two_factor and not (session and session.get("two_factor_verified")):
-        return None
-    last_seen = session.get("last_seen") if session else None
-    if last_seen is not None and time.time() - last_seen > settings.SESSION_IDLE_TIMEOUT_S:
-        return None
-    address = _scope_address(scope)
-    if not installation_allows(address) or not location_allows(user.location_id, address):
-        return None
-    return user
-
-
-class DeskConsumer(AsyncJsonWebsocketConsumer):
+class DeskConsumer(JsonTextConsumer):
     """One agent's desk."""
+
+    max_message_chars = MAX_MESSAGE_CHARS
 
     agent: Any = None
     state: str = AgentState.LOGGED_OUT
@@ -134,20 +103,6 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             task.add_done_callback(_away_checks.discard)
 
     # --- from the browser ------------------------------------------------------------------
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
-            await self.refuse(
-                "",
-                _("Send JSON text of at most %(limit)d characters.") % {"limit": MAX_MESSAGE_CHARS},
-            )
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.refuse("", _("This is not JSON."))
-            return
-        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         try:

@@ -10,19 +10,17 @@ what to send.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dialcrm.desk.consumers import signed_in_user
+from dialcrm.core.sockets import JsonTextConsumer, signed_in_user
 from dialcrm.wallboard import services
 
 MAX_MESSAGE_CHARS = 1000
@@ -31,8 +29,10 @@ AGENTS_REFRESH_S = 60.0  # agents who join the person's team appear within a min
 ACTIONS = ("subscribe", "unsubscribe")
 
 
-class WallboardConsumer(AsyncJsonWebsocketConsumer):
+class WallboardConsumer(JsonTextConsumer):
     """One wallboard screen."""
+
+    max_message_chars = MAX_MESSAGE_CHARS
 
     user: Any = None
     campaigns: dict[int, str]
@@ -75,21 +75,7 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         with translation.override(self.user.language):  # answers in the person's language
-            await self._receive(text_data)
-
-    async def _receive(self, text_data: str | None) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
-            await self.refuse(
-                "",
-                _("Send JSON text of at most %(limit)d characters.") % {"limit": MAX_MESSAGE_CHARS},
-            )
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.refuse("", _("This is not JSON."))
-            return
-        await self.receive_json(content)
+            await self.receive_text_json(text_data)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None

@@ -15,6 +15,9 @@
 (function () {
   "use strict";
 
+  var clock = window.dialcrmLive.clock;
+  var format = window.dialcrmLive.format;
+  var stateBadge = window.dialcrmLive.stateClass;
   var API = "/api/desk/";
   var SOCKET_PATH = "/ws/desk/";
   var PING_EVERY_MS = 20000;
@@ -24,14 +27,6 @@
   var STORE_PREFIX = "dialcrm-desk-draft-";
   var DESKTOP_WIDTH = 992;
   var DRAFT_PAUSE_MS = 500;
-  var STATE_CLASSES = {
-    ready: "text-bg-success",
-    reserved: "text-bg-primary",
-    on_call: "text-bg-primary",
-    wrap_up: "text-bg-info",
-    paused: "text-bg-warning",
-    logged_out: "text-bg-secondary",
-  };
 
   function newKey() {
     var bytes = new Uint8Array(16);
@@ -41,20 +36,6 @@
         return byte.toString(16).padStart(2, "0");
       })
       .join("");
-  }
-
-  function clock(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var hours = Math.floor(seconds / 3600);
-    var minutes = Math.floor((seconds % 3600) / 60);
-    var rest = String(seconds % 60).padStart(2, "0");
-    return hours ? hours + ":" + String(minutes).padStart(2, "0") + ":" + rest : minutes + ":" + rest;
-  }
-
-  function format(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_match, name) {
-      return values[name] === undefined ? "" : values[name];
-    });
   }
 
   function readLocal(callId) {
@@ -451,7 +432,7 @@
       },
 
       stateClass: function () {
-        return STATE_CLASSES[this.state] || "text-bg-secondary";
+        return stateBadge(this.state);
       },
 
       canReady: function () {

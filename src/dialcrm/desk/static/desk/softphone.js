@@ -14,16 +14,11 @@
 (function () {
   "use strict";
 
+  var format = window.dialcrmLive.format;
   var TURN_URL = "/api/telephony/turn";
   var SIP_URL = "/api/telephony/sip";
   var TURN_CHECK_MS = 5000;
   var REFUSED_CAUSES = ["Authentication Error", "Rejected", "Forbidden", "Not Found"];
-
-  function format(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_match, name) {
-      return values[name] === undefined ? "" : values[name];
-    });
-  }
 
   function microphoneProblem(error) {
     switch (error && error.name) {

@@ -8,32 +8,13 @@
 (function () {
   "use strict";
 
+  var clock = window.dialcrmLive.clock;
+  var format = window.dialcrmLive.format;
+  var stateBadge = window.dialcrmLive.stateClass;
   var SOCKET_PATH = "/ws/desk/team/";
   var API = "/api/desk/team/";
   var REFRESH_EVERY_MS = 30000;
   var MAX_RETRY_MS = 10000;
-  var STATE_CLASSES = {
-    ready: "text-bg-success",
-    reserved: "text-bg-primary",
-    on_call: "text-bg-primary",
-    wrap_up: "text-bg-info",
-    paused: "text-bg-warning",
-    logged_out: "text-bg-secondary",
-  };
-
-  function clock(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var hours = Math.floor(seconds / 3600);
-    var minutes = Math.floor((seconds % 3600) / 60);
-    var rest = String(seconds % 60).padStart(2, "0");
-    return hours ? hours + ":" + String(minutes).padStart(2, "0") + ":" + rest : minutes + ":" + rest;
-  }
-
-  function format(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_match, name) {
-      return values[name] === undefined ? "" : values[name];
-    });
-  }
 
   function team(configId) {
     var config = JSON.parse(document.getElementById(configId).textContent);
@@ -127,7 +108,7 @@
       },
 
       stateClass: function (state) {
-        return STATE_CLASSES[state] || "text-bg-secondary";
+        return stateBadge(state);
       },
 
       since: function (start) {
