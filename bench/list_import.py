@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     from dialcrm.campaigns import dnc, imports
     from dialcrm.campaigns.management.commands.import_leads import Operator
     from dialcrm.campaigns.models import DncImportJob, ImportJob, Lead, Phone
-    from dialcrm.campaigns.worker import claim, run_claimed
+    from dialcrm.core.worker import claim, run_claimed
 
     call_list, dnc_list, _company = _setup(args.database)
     operator = Operator()
@@ -287,7 +287,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     started = time.perf_counter()
     dnc_job = dnc.create_dnc_import(operator, dnc_list, dnc_file, dnc_file.name)
     dnc.start_dnc_import(operator, dnc_job)
-    run_claimed(DncImportJob, claim(DncImportJob, dnc_job.pk))
+    run_claimed(claim(DncImportJob, dnc_job.pk))
     dnc_seconds = time.perf_counter() - started
     dnc_job.refresh_from_db()
     print(f"do-not-call import: {dnc_job.imported:,} numbers in {dnc_seconds:.1f} s")
@@ -374,7 +374,7 @@ def _measure_import(
     """One import of the list file, measured: seconds, peak memory, CPU time."""
     from dialcrm.campaigns import imports
     from dialcrm.campaigns.models import ImportJob
-    from dialcrm.campaigns.worker import claim, run_claimed
+    from dialcrm.core.worker import claim, run_claimed
 
     _reset_peak_memory()
     load_before = os.getloadavg()[0]
@@ -382,7 +382,7 @@ def _measure_import(
     started = time.perf_counter()
     job = imports.create_import(operator, call_list, list_file, list_file.name)
     imports.start_import(operator, job, mapping, options)
-    run_claimed(ImportJob, claim(ImportJob, job.pk))
+    run_claimed(claim(ImportJob, job.pk))
     seconds = time.perf_counter() - started
     peak = _peak_memory_mb()
     cpu, database = _cpu_seconds() - cpu_before, _backend_cpu_seconds()
