@@ -335,3 +335,47 @@ def test_deactivated_objects_leave_lists_but_stay_readable(org, client_for):
     everything = client.get("/api/org/locations?include_inactive=true").json()["items"]
     assert [item["name"] for item in active] == ["North"]
     assert sorted(item["name"] for item in everything) == ["North", "South"]
+
+
+# The desk: who takes calls (agents and team leaders) opens it; everyone else is refused.
+DESK_USERS = {Role.AGENT, Role.TEAM_LEADER}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_desk_by_role(org, client_for, role):
+    client = client_for(org[role])
+    expected = 200 if role in DESK_USERS else 403
+
+    assert client.get("/desk/").status_code == expected
+    assert client.get("/api/desk/transfer-targets").status_code == expected
+    assert client.get("/api/desk/calls/current").status_code == expected
+
+
+# Starting work on North 1's running campaign: its agents and its team leader may; the people
+# of the other location get "choose one of your campaigns" (the campaign is not theirs).
+START_WORK = {
+    Role.AGENT: 201,
+    Role.TEAM_LEADER: 201,
+    "south_leader": 422,
+    "south_agent": 422,
+    Role.LOCATION_MANAGER: 403,
+    Role.QUALITY: 403,
+}
+
+
+@pytest.mark.parametrize("who", list(START_WORK))
+def test_starting_work_on_a_campaign_by_role(org, client_for, who):
+    import json
+
+    from dialcrm.desk.models import DeskSession
+    from tests.dialer.engine.conftest import make_running_campaign
+
+    campaign = make_running_campaign(org, leads=1, dial_mode="progressive").campaign
+    response = client_for(org[who]).post(
+        "/api/desk/work",
+        json.dumps({"campaign_id": campaign.pk, "endpoint": "PJSIP/desk"}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == START_WORK[who]
+    assert DeskSession.objects.filter(agent=org[who]).exists() == (START_WORK[who] == 201)

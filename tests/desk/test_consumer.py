@@ -245,7 +245,9 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
 
     attempt = await db(lambda: CallAttempt.objects.get(call_id=offered["call_id"]))
     assert (held["on_hold"], resumed["on_hold"]) == (True, False)
-    assert targets == [{"id": teammate.pk, "name": str(teammate)}]
+    assert targets == [
+        {"id": teammate.pk, "name": str(teammate), "role": "agent", "role_label": "agent"}
+    ]
     assert transferred["to_agent_id"] == teammate.pk
     assert taken["call_id"] == offered["call_id"]
     assert taken["card"]["lead"]["name"] == offered["card"]["lead"]["name"]
@@ -490,7 +492,7 @@ async def test_a_desk_hears_only_its_own_agent(org):
     "who, path",
     [
         (None, "/ws/desk/"),
-        (Role.TEAM_LEADER, "/ws/desk/"),
+        (Role.ADMINISTRATOR, "/ws/desk/"),
         (Role.QUALITY, "/ws/desk/"),
         (Role.AGENT, "/ws/desk/team/"),
         (None, "/ws/desk/team/"),

@@ -189,17 +189,41 @@ def test_an_agent_never_reaches_another_agents_call(desk_campaign, client_for, o
     assert not Disposition.objects.filter(attempt=call).exists()
 
 
-def test_people_who_are_not_agents_have_no_desk(desk_campaign, client_for, org):
+def test_people_who_do_not_take_calls_have_no_desk(desk_campaign, client_for, org):
     call = connected_call(desk_campaign)
-    leader = client_for(org[Role.TEAM_LEADER])
     admin = client_for(org[Role.ADMINISTRATOR])
+    quality = client_for(org[Role.QUALITY])
 
-    assert leader.get("/desk/").status_code == 403
-    assert _json(leader, "post", f"/api/desk/calls/{call.call_id}/disposition", SALE).json() == {
+    assert admin.get("/desk/").status_code == 403
+    assert _json(admin, "post", f"/api/desk/calls/{call.call_id}/disposition", SALE).json() == {
         "detail": "Only agents work on the desk."
     }
     assert admin.get("/api/desk/figures").status_code == 403
+    assert quality.get("/api/desk/transfer-targets").status_code == 403
     assert not Disposition.objects.filter(attempt=call).exists()
+
+
+def test_a_team_leader_has_a_desk_for_their_teams_campaigns_but_not_their_agents_calls(
+    desk_campaign, client_for, org
+):
+    call = connected_call(desk_campaign)
+    leader = client_for(org[Role.TEAM_LEADER])
+    south_leader = client_for(org["south_leader"])
+    start = {"campaign_id": desk_campaign.campaign.pk, "endpoint": "PJSIP/leader"}
+
+    start_screen = leader.get("/desk/")
+    theirs = _json(leader, "post", f"/api/desk/calls/{call.call_id}/disposition", SALE)
+    other_team = _json(south_leader, "post", "/api/desk/work", start)
+    started = _json(leader, "post", "/api/desk/work", start)
+
+    assert start_screen.status_code == 200
+    assert desk_campaign.campaign in start_screen.context["form"].fields["campaign"].queryset
+    assert theirs.status_code == 404  # an agent's call is theirs alone, not their leader's
+    assert not Disposition.objects.filter(attempt=call).exists()
+    assert other_team.status_code == 422  # not a campaign of a team they lead
+    assert started.status_code == 201
+    session = DeskSession.objects.get(agent=org[Role.TEAM_LEADER], ended_at__isnull=True)
+    assert session.campaign == desk_campaign.campaign
 
 
 def test_transfer_targets_are_the_ready_agents_of_the_same_campaign(desk_campaign, client_for, org):
@@ -226,10 +250,48 @@ def test_transfer_targets_are_the_ready_agents_of_the_same_campaign(desk_campaig
     leader = client_for(org[Role.TEAM_LEADER]).get("/api/desk/transfer-targets")
 
     teammate = desk_campaign.teammate
-    assert mine.json() == [{"id": teammate.pk, "name": str(teammate)}]
+    assert mine.json() == [
+        {"id": teammate.pk, "name": str(teammate), "role": "agent", "role_label": "agent"}
+    ]
     assert theirs.json() == []  # the agent on a call is not ready
     assert outsider.json() == []  # not working: nobody to transfer to
-    assert leader.status_code == 403
+    assert leader.status_code == 200 and leader.json() == []  # not working on it either
+
+
+def test_a_team_leader_working_on_the_campaign_is_a_transfer_target_with_their_role(
+    desk_campaign, client_for, org
+):
+    from django.utils import timezone
+
+    from dialcrm.dialer.models import AgentStateInterval
+
+    now = timezone.now()
+    leader, south_leader = org[Role.TEAM_LEADER], org["south_leader"]
+    for person, state in (
+        (desk_campaign.agent, "on_call"),
+        (desk_campaign.teammate, "ready"),
+        (leader, "ready"),
+    ):
+        DeskSession.objects.create(
+            agent=person, campaign=desk_campaign.campaign, mode="progressive", started_at=now
+        )
+        AgentStateInterval.objects.create(
+            agent=person, campaign=desk_campaign.campaign, state=state, started_at=now
+        )
+    # Ready, but not working on this campaign: not a target.
+    AgentStateInterval.objects.create(
+        agent=south_leader, campaign=desk_campaign.campaign, state="ready", started_at=now
+    )
+
+    targets = client_for(desk_campaign.agent).get("/api/desk/transfer-targets").json()
+    from_leader = client_for(leader).get("/api/desk/transfer-targets").json()
+
+    teammate = desk_campaign.teammate
+    assert sorted((target["id"], target["role"], target["role_label"]) for target in targets) == (
+        sorted([(teammate.pk, "agent", "agent"), (leader.pk, "team_leader", "team leader")])
+    )
+    assert {target["name"] for target in targets} == {str(teammate), str(leader)}
+    assert [target["id"] for target in from_leader] == [teammate.pk]
 
 
 def test_anonymous_people_are_sent_to_sign_in(desk_campaign, client):

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dialcrm.core.choices import Role
 from dialcrm.core.policy import VIEW, may
 
 
@@ -18,6 +19,8 @@ class NavItem:
     url_name: str
     model: str  # "app_label.Model" whose view permission shows the item
     group: str
+    # Only for these roles as well (None: whoever may view the model).
+    roles: frozenset[str] | None = None
 
     @property
     def url(self) -> str:
@@ -28,7 +31,13 @@ ITEMS = (
     NavItem(_("Desk"), "desk:desk", "desk.DeskSession", _("Desk")),
     NavItem(_("My team"), "desk:team", "desk.SupervisorAction", _("Desk")),
     NavItem(_("Sales"), "desk:sale_list", "desk.Sale", _("Desk")),
-    NavItem(_("My sales"), "quality:my_sales", "desk.DeskSession", _("Desk")),
+    NavItem(
+        _("My sales"),
+        "quality:my_sales",
+        "desk.DeskSession",
+        _("Desk"),
+        roles=frozenset({Role.AGENT}),
+    ),
     NavItem(_("Review queue"), "quality:queue", "quality.ScoreCriterion", _("Quality")),
     NavItem(_("Scorecards"), "quality:criterion_list", "quality.ScoreCriterion", _("Quality")),
     NavItem(_("Scores"), "quality:scores", "quality.ScoreCriterion", _("Quality")),
@@ -63,6 +72,8 @@ ITEMS = (
 def sections_for(user: Any) -> list[tuple[str, list[NavItem]]]:
     sections: dict[str, list[NavItem]] = {}
     for item in ITEMS:
+        if item.roles is not None and getattr(user, "role", None) not in item.roles:
+            continue
         if may(user, VIEW, apps.get_model(item.model)):
             sections.setdefault(str(item.group), []).append(item)
     return list(sections.items())

@@ -11,17 +11,16 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from dialcrm.core.api import require
-from dialcrm.core.choices import Role
 from dialcrm.core.policy import VIEW
 from dialcrm.desk import cards, figures, services
 from dialcrm.desk.choices import SaleState, SupervisorActionKind
-from dialcrm.desk.models import MAX_WRAP_UP_S, Sale
+from dialcrm.desk.models import DESK_ROLES, MAX_WRAP_UP_S, Sale
 
 router = Router(tags=["desk"])
 
 
 def _agent(request: HttpRequest) -> Any:
-    if request.user.role != Role.AGENT:
+    if request.user.role not in DESK_ROLES:
         raise PermissionDenied(_("Only agents work on the desk."))
     return request.user
 
@@ -69,11 +68,14 @@ def current_call(request: HttpRequest) -> Any:
 class TransferTargetOut(Schema):
     id: int
     name: str
+    role: str
+    role_label: str
 
 
 @router.get("/transfer-targets", response=list[TransferTargetOut])
 def transfer_targets(request: HttpRequest) -> Any:
-    """The agents of the agent's campaign who are ready now: whom a call may go to."""
+    """The agents and team leaders of the agent's campaign who are ready now: whom a call may
+    go to, with their role."""
     return services.transfer_targets(_agent(request))
 
 

@@ -29,9 +29,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dialcrm.campaigns.choices import StopReason
-from dialcrm.core.choices import Role
 from dialcrm.core.sockets import JsonTextConsumer, KeptThreads, signed_in_user
 from dialcrm.desk import cards, services
+from dialcrm.desk.models import DESK_ROLES
 from dialcrm.desk.protocol import (
     MAX_MESSAGE_CHARS,
     DeskAction,
@@ -228,7 +228,7 @@ def _present_agent(scope: dict[str, Any], connection: str) -> Any:
     """The signed-in agent of a socket, noted as present on this connection; None for anyone
     who may not open a desk."""
     user = signed_in_user(scope)
-    if user is None or user.role != Role.AGENT:
+    if user is None or user.role not in DESK_ROLES:
         return None
     cache.set(_presence_key(user.pk), connection, timeout=24 * 3600)
     return user

@@ -19,6 +19,8 @@ from dialcrm.desk.choices import SaleState, SupervisorActionKind
 # The longest wrap-up an agent may give themselves after a call, in seconds.
 MAX_WRAP_UP_S = 600
 SUPERVISORS = frozenset({Role.TEAM_LEADER, Role.LOCATION_MANAGER})
+# Who takes calls on the desk: agents, and team leaders (escalations are transferred to them).
+DESK_ROLES = frozenset({Role.AGENT, Role.TEAM_LEADER})
 QUALITY_REVIEWERS = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.QUALITY})
 CALL_READERS = ALL_ROLES - {Role.HUMAN_RESOURCES, Role.BACK_OFFICE}
 
@@ -49,13 +51,15 @@ class DeskSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
-    # The desk is for agents; team leaders follow their people through the team view.
+    # The desk is for agents and team leaders (who take calls on the campaigns their teams work
+    # on, escalations transferred to them included); team leaders also follow their people
+    # through the team view.
     policy = Policy(
         company="campaign__client__company",
         location="campaign__location",
         team="agent__team",
         own="agent",
-        roles={VIEW: frozenset({Role.AGENT})},
+        roles={VIEW: DESK_ROLES},
     )
 
     class Meta:

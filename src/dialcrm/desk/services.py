@@ -39,6 +39,7 @@ from dialcrm.core.policy import VIEW, may
 from dialcrm.desk import cards
 from dialcrm.desk.choices import AgentPauseReason, SaleState, SupervisorActionKind
 from dialcrm.desk.models import (
+    DESK_ROLES,
     MAX_WRAP_UP_S,
     DeskDraft,
     DeskSession,
@@ -90,10 +91,14 @@ def _send_on_commit(command: dict[str, Any]) -> None:
 
 
 def workable_campaigns(agent: Staff) -> QuerySet[Campaign]:
-    """The running campaigns the agent is assigned to, in person or through their team."""
+    """The running campaigns the agent is assigned to, in person or through their team; a team
+    leader's, those assigned to them or to a team they lead (the engine checks the same)."""
+    from dialcrm.dialer.store import assigned_to
+
+    assigned = Campaign.objects.filter(assigned_to(agent)).values("pk")
     return (
         Campaign.objects.for_user(agent)
-        .filter(state=CampaignState.RUNNING)
+        .filter(state=CampaignState.RUNNING, pk__in=assigned)
         .select_related("client")
         .order_by("name")
     )
@@ -127,7 +132,7 @@ def start_work(
 ) -> DeskSession:
     """Start (or move) the agent's work on a campaign and log them in to the engine, paused
     until they say they are ready. No `mode`: the campaign's own."""
-    if agent.role != Role.AGENT:
+    if agent.role not in DESK_ROLES:
         raise PermissionDenied(_("Only agents work on the desk."))
     campaign = workable_campaigns(agent).filter(pk=_whole_number(campaign_id)).first()
     errors: dict[str, list[str]] = {}
@@ -232,8 +237,9 @@ def current_call(agent: Staff | int) -> CallAttempt | None:
 
 
 def transfer_targets(agent: Staff) -> list[dict[str, Any]]:
-    """Whom the agent may transfer a call to: the other agents working on the same campaign
-    who are ready now, by name (the engine checks again when the transfer arrives)."""
+    """Whom the agent may transfer a call to: the other people working on the same campaign
+    who are ready now (agents and team leaders), by name with their role (the engine checks
+    again when the transfer arrives)."""
     session = open_session(agent)
     if session is None:
         return []
@@ -250,7 +256,14 @@ def transfer_targets(agent: Staff) -> list[dict[str, Any]]:
         desk_sessions__ended_at__isnull=True,
         desk_sessions__campaign_id=session.campaign_id,
     ).order_by("first_name", "last_name", "username")
-    return [{"id": person.pk, "name": str(person)} for person in people]
+    return [
+        {"id": person.pk, "name": str(person), "role": person.role, "role_label": _role(person)}
+        for person in people
+    ]
+
+
+def _role(person: Staff) -> str:
+    return str(Role(person.role).label).lower() if person.role in Role.values else ""
 
 
 def access_call(agent: Any, call_id: Any) -> CallAttempt:

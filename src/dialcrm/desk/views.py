@@ -17,21 +17,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dialcrm.campaigns.choices import DialMode
-from dialcrm.core.choices import Role
 from dialcrm.core.crud import Column, ObjectListView, apply_form_errors
 from dialcrm.desk import services
 from dialcrm.desk.choices import AgentPauseReason, SaleState, SkipReason
 from dialcrm.desk.forms import StartWorkForm
-from dialcrm.desk.models import Sale
+from dialcrm.desk.models import DESK_ROLES, Sale
 from dialcrm.dialer.choices import AgentState, PauseReason
 from dialcrm.telephony.sip import softphone_endpoint
 
 
 def _require_agent(request: HttpRequest) -> Any:
-    if request.user.role != Role.AGENT:
-        raise PermissionDenied(
-            _("The desk is for agents; team leaders follow their people on the team view.")
-        )
+    if request.user.role not in DESK_ROLES:
+        raise PermissionDenied(_("The desk is for agents and team leaders."))
     return request.user
 
 

@@ -806,17 +806,22 @@ def agent_names(agent_ids: list[int]) -> dict[int, str]:
 
 
 def may_work(agent_id: int, campaign_id: int) -> bool:
-    """The agent is assigned to the campaign, in person or through their team."""
+    """The person is assigned to the campaign, in person or through their team (a team leader
+    through the teams they lead too)."""
     from dialcrm.org.models import Staff
 
     agent = Staff.objects.filter(pk=agent_id, is_active=True).first()
     if agent is None:
         return False
-    return bool(
-        Campaign.objects.filter(pk=campaign_id)
-        .filter(Q(agents=agent) | Q(teams__in=[agent.team_id] if agent.team_id else []))
-        .exists()
-    )
+    return bool(Campaign.objects.filter(pk=campaign_id).filter(assigned_to(agent)).exists())
+
+
+def assigned_to(person: Any) -> Q:
+    """The campaigns a person may work on: assigned to them in person, or to a team they work
+    in or lead."""
+    from dialcrm.core.policy import team_ids
+
+    return Q(agents=person.pk) | Q(teams__in=team_ids(person))
 
 
 def lead_card(lead_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from dialcrm.core.choices import Role
 from dialcrm.dialer.engine import Engine
 from dialcrm.dialer.models import CallAttempt
 from dialcrm.telephony.clock import Clock
@@ -134,3 +135,42 @@ async def test_the_agents_own_wrap_up_time_is_held_within_the_campaigns_limit(or
     assert runner.wrap_up_limit(600) == 40
     assert runner.wrap_up_limit(15) == 15
     assert runner.wrap_up_limit(None) == 40
+
+
+async def test_an_agent_transfers_a_call_to_their_team_leader_working_on_the_campaign(org):
+    """A team leader of a team the campaign is assigned to logs in like an agent and takes the
+    escalation: the call, its card and its status are theirs."""
+    engine, gateway, first, second, stop, task = await _two_desks(org)
+    leader = Desk(engine, org[Role.TEAM_LEADER].pk, first.campaign_id)
+    leader.send("login", endpoint="Local/leader")
+    await leader.expect("agent.state")
+    first.send("ready")
+    offered = await first.expect("call.offered")
+    call_id = offered["call_id"]
+    leader.send("ready")
+    await leader.expect("agent.state")
+    first.send("transfer", target_agent_id=leader.agent_id)
+    transferred = await first.expect("call.transferred")
+    taken = await leader.expect("call.offered")
+    line = gateway.agent_of(call_id)
+    leader.send("disposition", call_id=call_id, status_code="SALE")
+    await leader.expect("agent.state")
+    await asyncio.sleep(0.5)
+    await _stop(stop, task)
+    attempt = await query(lambda: CallAttempt.objects.select_related("status").get(call_id=call_id))
+
+    assert transferred["to_agent_id"] == leader.agent_id
+    assert (taken["call_id"], taken["transferred_from"]) == (call_id, first.agent_id)
+    assert line == leader.agent_id
+    assert (attempt.agent_id, attempt.transferred_from_id) == (leader.agent_id, first.agent_id)
+    assert attempt.status.code == "SALE"
+
+
+async def test_a_team_leader_of_another_team_may_not_log_in_to_the_campaign(org):
+    engine, gateway, first, second, stop, task = await _two_desks(org)
+    outsider = Desk(engine, org["south_leader"].pk, first.campaign_id)
+    outsider.send("login", endpoint="Local/south")
+    refused = await outsider.expect("command.refused")
+    await _stop(stop, task)
+
+    assert (refused["command"], refused["code"]) == ("login", "not_assigned")
