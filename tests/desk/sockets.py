@@ -24,10 +24,13 @@ class SocketClient(ApplicationCommunicator):  # type: ignore[misc]
         super().__init__(application, scope)
 
     async def connect(self, timeout: float = 1) -> tuple[bool, Any]:
-        """(True, subprotocol) when accepted, (False, close code) when refused."""
+        """(True, subprotocol) when accepted, (False, close code) when refused. A refused
+        socket is gone, as in a browser: the application hears so and ends here, not when the
+        test's event loop closes (cancelling a consumer mid-wait there has hung the suite)."""
         await self.send_input({"type": "websocket.connect"})
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
+            await self.disconnect(response.get("code", 1000), timeout)
             return False, response.get("code", 1000)
         assert response["type"] == "websocket.accept", response
         return True, response.get("subprotocol")
