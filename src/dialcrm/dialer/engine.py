@@ -85,7 +85,7 @@ class AgentCommand:
     endpoint: str = ""
     go_ready: bool = True  # after a disposition
     number: str = ""  # manual mode: the number to dial
-    target_agent_id: int | None = None  # transfer: the agent who takes the call
+    target_agent_id: int | None = None  # transfer, consult: the agent who takes the call
     auto_ready: bool = True  # login: ready again after each call's status (else paused)
     wrap_up_s: int | None = None  # login: the agent's wrap-up time (the campaign's limit at most)
 
@@ -112,6 +112,10 @@ COMMANDS = {
     "hold",
     "unhold",
     "transfer",
+    "consult",
+    "consult_transfer",
+    "consult_conference",
+    "consult_cancel",
 }
 AGENT_DIALED_MODES = {"preview", "manual"}
 
@@ -131,6 +135,19 @@ class AgentSession:
     previewed: store.HopperLead | None = None
     auto_ready: bool = True
     wrap_up_s: float | None = None  # the agent's own wrap-up time, within the campaign's limit
+    consulted_on: str | None = None  # a colleague consults them about this call
+
+
+@dataclass
+class Consultation:
+    """An agent talking to a colleague about their call while the customer waits on hold, or
+    the three of them in conference. The phone system's steps for it run one after another."""
+
+    agent_id: int
+    colleague_id: int
+    started_s: float
+    is_conference: bool = False
+    steps: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -145,6 +162,7 @@ class LiveCall:
     deadline_s: float | None = None
     reserved_for: int | None = None  # preview and manual calls belong to the agent who dials
     on_hold: bool = False
+    consultation: Consultation | None = None
 
 
 Listener = Callable[[dict[str, Any]], None]
@@ -596,6 +614,7 @@ class CampaignRunner:
                 cause_code=event.cause_code,
             )
         elif call.phase == "connected" and call.agent_id is not None:
+            self._end_consultation(call, now_s, "customer_hung_up", customer_back=False)
             write(store.mark_ended, call.call_id, event.at)
             agent = self.agents.get(call.agent_id)
             if agent is not None and agent.call_id == call.call_id:
@@ -678,6 +697,8 @@ class CampaignRunner:
         call = self._connected_call(agent)
         if call is None or agent.state != AgentState.ON_CALL:
             return Refusal("not_connected")
+        if call.consultation is not None:
+            return Refusal("in_consultation")
         if call.on_hold == on_hold:
             return Refusal("already_on_hold" if on_hold else "not_on_hold")
         call.on_hold = on_hold
@@ -706,18 +727,27 @@ class CampaignRunner:
         call = self._connected_call(agent)
         if call is None or agent.state != AgentState.ON_CALL:
             return Refusal("not_connected")
+        if call.consultation is not None:
+            return Refusal("in_consultation")
         if target_id == agent.agent_id:
             return Refusal("transfer_to_self")
         target = self.agents.get(target_id or 0)
         if target is None or target.state != AgentState.READY:
             return Refusal("transfer_target_unavailable")
+        self._hand_over(call, agent, target, now_s)
+        self.engine.spawn(self._move(call, agent.agent_id, target.agent_id))
+        return None
+
+    def _hand_over(
+        self, call: LiveCall, agent: AgentSession, target: AgentSession, now_s: float
+    ) -> None:
+        """The call, its card and its status go to `target`; `agent` is free."""
         call.agent_id, call.on_hold = target.agent_id, False
         target.call_id, target.talk_started_s = call.call_id, now_s
         self.engine.set_state(self, target, AgentState.ON_CALL, now_s)
         self.engine.write(
             store.mark_transferred, call.call_id, agent.agent_id, target.agent_id, now_s
         )
-        self.engine.spawn(self._move(call, agent.agent_id, target.agent_id))
         self.engine.publish_agent(
             agent.agent_id,
             {"type": "call.transferred", "call_id": call.call_id, "to_agent_id": target.agent_id},
@@ -736,7 +766,6 @@ class CampaignRunner:
             },
         )
         self.after_call(agent, now_s, go_ready=agent.auto_ready)
-        return None
 
     async def _move(self, call: LiveCall, from_id: int, to_id: int) -> None:
         try:
@@ -746,6 +775,227 @@ class CampaignRunner:
                 "could not move %s from agent %s to %s: %s", call.call_id, from_id, to_id, error
             )
             self.engine.refuse(to_id, "transfer", Refusal("phone_system_refused"))
+
+    # --- consultation (warm transfer) and conference -------------------------------------------
+    #
+    # The customer waits on hold while the agent's line is put through to a ready colleague's.
+    # Then the agent completes the transfer (the colleague takes the call, as in a blind
+    # transfer), cancels (the colleague is ready again, the customer back with the agent), or
+    # joins the customer to them (a conference), which the agent may leave later (the colleague
+    # keeps the call). The colleague is on a call meanwhile, with no call of their own: they get
+    # no dialer calls, and their time counts as talk.
+
+    def consult(self, agent: AgentSession, target_id: int | None, now_s: float) -> Refusal | None:
+        call = self._connected_call(agent)
+        if call is None or agent.state != AgentState.ON_CALL:
+            return Refusal("not_connected")
+        if call.consultation is not None:
+            return Refusal("already_consulting")
+        if target_id == agent.agent_id:
+            return Refusal("consult_self")
+        colleague = self.agents.get(target_id or 0)
+        if colleague is None:
+            return Refusal("colleague_not_here")
+        if colleague.state != AgentState.READY:
+            return Refusal("colleague_not_ready")
+        consultation = Consultation(agent.agent_id, colleague.agent_id, now_s)
+        call.consultation = consultation
+        was_on_hold, call.on_hold = call.on_hold, True
+        colleague.consulted_on, colleague.talk_started_s = call.call_id, now_s
+        self.engine.set_state(self, colleague, AgentState.ON_CALL, now_s)
+        self.engine.spawn(self._bring_together(call, consultation, was_on_hold=was_on_hold))
+        started = {"type": "consult.started", "call_id": call.call_id}
+        self.engine.publish_agent(
+            agent.agent_id, {**started, "role": "consulting", "colleague_id": colleague.agent_id}
+        )
+        self.engine.publish_agent(
+            colleague.agent_id,
+            {
+                **started,
+                "role": "consulted",
+                "consulting_agent_id": agent.agent_id,
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": call.lead.lead_id,
+                "number": call.lead.number,
+            },
+        )
+        return None
+
+    async def _bring_together(
+        self, call: LiveCall, consultation: Consultation, *, was_on_hold: bool
+    ) -> None:
+        gateway = self.engine.gateway
+        async with consultation.steps:
+            is_held = was_on_hold
+            try:
+                if not was_on_hold:
+                    await gateway.hold(call.call_id)
+                    is_held = True
+                await gateway.consult(consultation.agent_id, consultation.colleague_id)
+            except GatewayError as error:
+                logger.warning("consultation on %s could not start: %s", call.call_id, error)
+                if call.consultation is consultation:
+                    self.engine.refuse(
+                        consultation.agent_id, "consult", Refusal("phone_system_refused")
+                    )
+                    call.on_hold = False
+                    self._end_consultation(
+                        call, self.engine.clock.now(), "failed", customer_back=is_held
+                    )
+
+    def _consultation_of(self, agent: AgentSession) -> tuple[LiveCall, Consultation] | Refusal:
+        """The call an agent consults a colleague about (asked by that agent)."""
+        if agent.consulted_on is not None:
+            return Refusal("only_consulting_agent")
+        call = self._connected_call(agent)
+        if call is None or agent.state != AgentState.ON_CALL:
+            return Refusal("not_connected")
+        if call.consultation is None:
+            return Refusal("not_consulting")
+        return call, call.consultation
+
+    def complete_consultation(self, agent: AgentSession, now_s: float) -> Refusal | None:
+        """The colleague takes the call (in a conference: the agent leaves it)."""
+        found = self._consultation_of(agent)
+        if isinstance(found, Refusal):
+            return found
+        call, consultation = found
+        colleague = self.agents.get(consultation.colleague_id)
+        if colleague is None:
+            return Refusal("colleague_not_here")
+        call.consultation, colleague.consulted_on = None, None
+        talk_started = colleague.talk_started_s
+        self._publish_consultation_end(call, consultation, "transferred", agent.agent_id)
+        self._hand_over(call, agent, colleague, now_s)
+        colleague.talk_started_s = talk_started or now_s
+        self.engine.spawn(self._finish_hand_over(call, consultation))
+        return None
+
+    async def _finish_hand_over(self, call: LiveCall, consultation: Consultation) -> None:
+        gateway = self.engine.gateway
+        async with consultation.steps:
+            try:
+                await gateway.end_consultation(consultation.agent_id)
+                if not consultation.is_conference:  # in conference the customer is there
+                    await gateway.transfer(call.call_id, consultation.colleague_id)
+            except GatewayError as error:
+                logger.warning("consultation on %s: the hand-over failed: %s", call.call_id, error)
+                self.engine.refuse(
+                    consultation.colleague_id, "consult_transfer", Refusal("phone_system_refused")
+                )
+
+    def conference(self, agent: AgentSession) -> Refusal | None:
+        """The customer joins the agent and the colleague."""
+        found = self._consultation_of(agent)
+        if isinstance(found, Refusal):
+            return found
+        call, consultation = found
+        if consultation.is_conference:
+            return Refusal("already_in_conference")
+        consultation.is_conference, call.on_hold = True, False
+        self.engine.spawn(self._join_all(call, consultation))
+        message = {"type": "consult.conference", "call_id": call.call_id}
+        self.engine.publish_agent(consultation.agent_id, message)
+        self.engine.publish_agent(consultation.colleague_id, message)
+        return None
+
+    async def _join_all(self, call: LiveCall, consultation: Consultation) -> None:
+        async with consultation.steps:
+            try:
+                # The agent's line is on the colleague's side already: the customer joins them.
+                await self.engine.gateway.transfer(call.call_id, consultation.colleague_id)
+            except GatewayError as error:
+                logger.warning("conference on %s could not start: %s", call.call_id, error)
+                if call.consultation is consultation:
+                    consultation.is_conference, call.on_hold = False, True
+                    self.engine.refuse(
+                        consultation.agent_id, "consult_conference", Refusal("phone_system_refused")
+                    )
+
+    def cancel_consultation(self, agent: AgentSession, now_s: float) -> Refusal | None:
+        """Asked by either side: the colleague is free, the customer back with the agent."""
+        call = self.calls.get(agent.consulted_on or agent.call_id or "")
+        consultation = call.consultation if call is not None else None
+        if (
+            call is None
+            or consultation is None
+            or agent.agent_id not in (consultation.agent_id, consultation.colleague_id)
+        ):
+            return Refusal("not_consulting")
+        call.on_hold = False
+        self._end_consultation(call, now_s, "cancelled", customer_back=True, by=agent.agent_id)
+        return None
+
+    def colleague_leaves(
+        self, agent: AgentSession, command: AgentCommand, now_s: float
+    ) -> Refusal | None:
+        """A consulted colleague who pauses or logs out leaves the consultation first."""
+        if command.kind == "ready":
+            return Refusal("in_consultation")
+        if command.kind == "logout":
+            agent.logout_after_call = True
+        else:
+            agent.pause_after_call = command.reason or "other"
+        return self.cancel_consultation(agent, now_s)
+
+    def _end_consultation(
+        self,
+        call: LiveCall,
+        now_s: float,
+        reason: str,
+        *,
+        customer_back: bool,
+        by: int | None = None,
+    ) -> None:
+        """The consultation is over without a hand-over: the colleague is free (ready, or as
+        they asked meanwhile); the agent's line goes back to their own, and the customer, if
+        still there, back to the agent off hold."""
+        consultation = call.consultation
+        if consultation is None:
+            return
+        call.consultation = None
+        self._publish_consultation_end(call, consultation, reason, by)
+        colleague = self.agents.get(consultation.colleague_id)
+        if colleague is not None and colleague.consulted_on == call.call_id:
+            colleague.consulted_on = None
+            self.after_call(colleague, now_s, go_ready=True)
+        self.engine.spawn(self._part(call, consultation, customer_back=customer_back))
+
+    async def _part(
+        self, call: LiveCall, consultation: Consultation, *, customer_back: bool
+    ) -> None:
+        gateway = self.engine.gateway
+        async with consultation.steps:
+            try:
+                await gateway.end_consultation(consultation.agent_id)
+                if not customer_back:
+                    return
+                if consultation.is_conference:
+                    await gateway.transfer(call.call_id, consultation.agent_id)
+                else:
+                    await gateway.unhold(call.call_id)
+            except GatewayError as error:
+                logger.warning("consultation on %s: could not part: %s", call.call_id, error)
+                if customer_back:
+                    self.engine.refuse(
+                        consultation.agent_id, "consult_cancel", Refusal("phone_system_refused")
+                    )
+                return
+        if customer_back:
+            self.engine.publish_agent(
+                consultation.agent_id,
+                {"type": "call.hold", "call_id": call.call_id, "on_hold": False},
+            )
+
+    def _publish_consultation_end(
+        self, call: LiveCall, consultation: Consultation, reason: str, by: int | None
+    ) -> None:
+        message: dict[str, Any] = {"type": "consult.ended", "call_id": call.call_id}
+        message["reason"] = reason
+        if by is not None:
+            message["by_agent_id"] = by
+        self.engine.publish_agent(consultation.agent_id, message)
+        self.engine.publish_agent(consultation.colleague_id, message)
 
     # --- preview and manual modes ------------------------------------------------------------------
 
@@ -865,6 +1115,9 @@ class CampaignRunner:
         call_id = agent.call_id
         if agent.state == AgentState.ON_CALL:
             # The agent closes the call and sets the status at once.
+            closed = self.calls.get(call_id)
+            if closed is not None:
+                self._end_consultation(closed, now_s, "call_ended", customer_back=False)
             self.engine.spawn(self.engine.gateway.hang_up(call_id))
             self.calls.pop(call_id, None)
             self.engine.calls.pop(call_id, None)
@@ -1295,6 +1548,8 @@ class Engine:
         self, runner: CampaignRunner, agent: AgentSession, command: AgentCommand, now_s: float
     ) -> Refusal | None:
         kind = command.kind
+        if kind in ("ready", "pause", "logout") and agent.consulted_on is not None:
+            return runner.colleague_leaves(agent, command, now_s)
         if kind in ("ready", "pause", "logout") and agent.previewed is not None:
             runner.skip(agent, now_s)  # leaving a previewed lead gives it back
         if kind == "ready":
@@ -1329,6 +1584,14 @@ class Engine:
             return runner.hold(agent, on_hold=kind == "hold")
         elif kind == "transfer":
             return runner.transfer(agent, command.target_agent_id, now_s)
+        elif kind == "consult":
+            return runner.consult(agent, command.target_agent_id, now_s)
+        elif kind == "consult_transfer":
+            return runner.complete_consultation(agent, now_s)
+        elif kind == "consult_conference":
+            return runner.conference(agent)
+        elif kind == "consult_cancel":
+            return runner.cancel_consultation(agent, now_s)
         elif kind == "logout":
             if agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP) or agent.call_id:
                 agent.logout_after_call = True

@@ -46,6 +46,23 @@ REFUSALS: Mapping[str, Promise] = {
         "That agent is not ready on this campaign now: choose one who is."
     ),
     "phone_system_refused": _("The phone system did not do it: try again."),
+    "in_consultation": _(
+        "Finish the consultation first: complete the transfer, or cancel the consultation."
+    ),
+    "consult_self": _("Choose a colleague to consult, not yourself."),
+    "colleague_not_here": _("That colleague is not working on this campaign now."),
+    "colleague_not_ready": _(
+        "That colleague is not ready now: wait until they are, or choose another."
+    ),
+    "already_consulting": _(
+        "You are consulting a colleague already: complete the transfer or cancel first."
+    ),
+    "not_consulting": _("You are not consulting anyone about this call."),
+    "only_consulting_agent": _(
+        "Only the agent who asked for the consultation can transfer the call or join the "
+        "customer; you can end the consultation."
+    ),
+    "already_in_conference": _("The customer is in the conference already."),
 }
 
 

@@ -1,7 +1,7 @@
 """The telephony gateway: the one interface between the dialer engine and a phone system.
 
-The engine gives commands (originate, connect to an agent, hold, transfer, hang up, play a
-message, record) and reads events (progress, answered, ended). Call ids are ours: the adapter
+The engine gives commands (originate, connect to an agent, hold, transfer, consult a colleague,
+hang up, play a message, record) and reads events (progress, answered, ended). Call ids are ours: the adapter
 passes them to the phone system (Asterisk's channel id), so a retried originate is idempotent and
 events map back to our records without a lookup table. Adapters classify outcomes into `EndCause` from the phone system's
 own cause codes (Q.850 for Asterisk), never from dial-status text.
@@ -151,6 +151,18 @@ class Gateway(abc.ABC):
     async def transfer(self, call_id: str, agent_id: int) -> None:
         """Move a connected (or held) call to another attached agent's line: the customer
         talks to that agent from then on (a blind transfer)."""
+
+    @abc.abstractmethod
+    async def consult(self, agent_id: int, colleague_id: int) -> None:
+        """Put an agent's line through to a colleague's line, so the two talk (a consultation
+        before a warm transfer). The agent's customer is held first (`hold`); with the agent's
+        line on the colleague's side, `transfer` of that customer to the colleague makes a
+        three-way conference."""
+
+    @abc.abstractmethod
+    async def end_consultation(self, agent_id: int) -> None:
+        """Bring an agent's line back from the colleague they consulted to their own line; an
+        agent who is not consulting anyone (or whose line is gone) is not an error."""
 
     @abc.abstractmethod
     async def hang_up(self, call_id: str, cause: EndCause = EndCause.NORMAL) -> None:

@@ -75,6 +75,7 @@ class SimulatedGateway(Gateway):
         self._attached: dict[int, str] = {}
         self._connected_to: dict[str, int] = {}
         self.held: set[str] = set()
+        self.consulting: dict[int, int] = {}  # an agent's line put through to a colleague's
         self.recordings: dict[str, str] = {}
         self.played: list[tuple[str, str]] = []
         self.is_connected = True
@@ -109,6 +110,7 @@ class SimulatedGateway(Gateway):
 
     async def detach_agent(self, agent_id: int) -> None:
         self._attached.pop(agent_id, None)
+        self.consulting.pop(agent_id, None)
 
     async def connect(self, call_id: str, agent_id: int) -> None:
         self._require_link()
@@ -139,6 +141,19 @@ class SimulatedGateway(Gateway):
             raise GatewayError(f"agent {agent_id} has no line attached")
         self.held.discard(call_id)
         self._connected_to[call_id] = agent_id
+
+    async def consult(self, agent_id: int, colleague_id: int) -> None:
+        self._require_link()
+        for someone in (agent_id, colleague_id):
+            if someone not in self._attached:
+                raise GatewayError(f"agent {someone} has no line attached")
+        if agent_id in self.consulting:
+            raise GatewayError(f"agent {agent_id} is consulting agent {self.consulting[agent_id]}")
+        self.consulting[agent_id] = colleague_id
+
+    async def end_consultation(self, agent_id: int) -> None:
+        self._require_link()
+        self.consulting.pop(agent_id, None)
 
     def agent_of(self, call_id: str) -> int | None:
         """The agent whose line a call is put through to (for tests)."""

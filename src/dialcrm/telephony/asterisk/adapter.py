@@ -142,6 +142,7 @@ class _AgentLine:
     answered: asyncio.Future[None]
     is_up: bool = False
     ended_because: str = ""
+    visiting: str | None = None  # consulting a colleague: the colleague's bridge it is in
 
 
 class _StreamTakenOver:
@@ -808,6 +809,39 @@ class AsteriskGateway(Gateway):
         call.bridge_id = line.bridge_id
         if recording is not None:
             await self._record_bridge(call, f"{recording}-{agent_id}")
+
+    async def consult(self, agent_id: int, colleague_id: int) -> None:
+        """Move the agent's line out of their bridge into the colleague's (a channel is in one
+        bridge at a time), where the two talk; the customer was taken out and held before."""
+        self._ensure_stream()
+        line, colleague = self._agents.get(agent_id), self._agents.get(colleague_id)
+        for someone, its_line in ((agent_id, line), (colleague_id, colleague)):
+            if its_line is None or not its_line.is_up:
+                raise GatewayError(f"agent {someone} has no phone line up for a consultation")
+        assert line is not None and colleague is not None
+        if line.visiting is not None:
+            raise GatewayError(f"agent {agent_id}'s line is in {line.visiting} already")
+        await self._bridge_request(line.channel_id, line.bridge_id, "removeChannel")
+        try:
+            await self._bridge_request(line.channel_id, colleague.bridge_id, "addChannel")
+        except GatewayError:
+            await self._bridge_request(line.channel_id, line.bridge_id, "addChannel")
+            raise
+        line.visiting = colleague.bridge_id
+
+    async def end_consultation(self, agent_id: int) -> None:
+        """Bring the agent's line back to their own bridge (the colleague's may be gone)."""
+        self._ensure_stream()
+        line = self._agents.get(agent_id)
+        if line is None or not line.is_up or line.visiting is None:
+            return
+        visiting, line.visiting = line.visiting, None
+        try:
+            await self._bridge_request(line.channel_id, visiting, "removeChannel")
+        except GatewayError as error:
+            # Not there any more (the colleague's bridge went with their session): go home.
+            log.info("agent %s's line was no longer in %s: %s", agent_id, visiting, error)
+        await self._bridge_request(line.channel_id, line.bridge_id, "addChannel")
 
     async def _bridge_request(self, call_id: str, bridge_id: str, operation: str) -> None:
         try:
