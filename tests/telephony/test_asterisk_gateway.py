@@ -434,6 +434,88 @@ async def test_a_transfer_moves_the_customer_to_the_other_agents_bridge(
     assert back[-1] == "call-1" and music == {}
 
 
+async def test_a_consultation_moves_the_agents_line_to_the_colleague_and_back(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    fake.script(CUSTOMER, Behaviour.human())
+    await gateway.attach_agent(7, "PJSIP/agent-7")
+    await gateway.attach_agent(8, "PJSIP/agent-8")
+    line_7, line_8 = fake.bridges["agent-7"].channels[0], fake.bridges["agent-8"].channels[0]
+    await gateway.originate(dial("call-1"))
+    await events.next()
+    await events.next()
+    await gateway.connect("call-1", 7)
+
+    await gateway.hold("call-1")
+    await gateway.consult(7, 8)
+    talking = (list(fake.bridges["agent-7"].channels), list(fake.bridges["agent-8"].channels))
+    music = dict(fake.music_on_hold)
+    with pytest.raises(GatewayError, match="in agent-8 already"):
+        await gateway.consult(7, 8)
+    await gateway.end_consultation(7)
+    await gateway.end_consultation(7)  # not consulting any more: nothing to do
+    apart = (list(fake.bridges["agent-7"].channels), list(fake.bridges["agent-8"].channels))
+    await gateway.unhold("call-1")
+    back = list(fake.bridges["agent-7"].channels)
+    await gateway.hang_up("call-1")
+
+    assert talking == ([], [line_8, line_7])  # a channel is in one bridge at a time
+    assert music == {"call-1": "default"}  # the customer waits with music, out of any bridge
+    assert apart == ([line_7], [line_8])
+    assert back == [line_7, "call-1"]
+
+
+async def test_a_conference_joins_the_customer_and_the_first_agent_may_leave_it(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    fake.script(CUSTOMER, Behaviour.human())
+    await gateway.attach_agent(7, "PJSIP/agent-7")
+    await gateway.attach_agent(8, "PJSIP/agent-8")
+    line_7, line_8 = fake.bridges["agent-7"].channels[0], fake.bridges["agent-8"].channels[0]
+    await gateway.originate(dial("call-1"))
+    await events.next()
+    await events.next()
+    await gateway.connect("call-1", 7)
+    await gateway.hold("call-1")
+    await gateway.consult(7, 8)
+
+    await gateway.transfer("call-1", 8)  # the customer joins the two agents
+    three = sorted(fake.bridges["agent-8"].channels)
+    music = dict(fake.music_on_hold)
+    await gateway.end_consultation(7)  # the first agent leaves; the colleague keeps the call
+    two = (list(fake.bridges["agent-7"].channels), list(fake.bridges["agent-8"].channels))
+    await gateway.hang_up("call-1")
+
+    assert three == sorted([line_7, line_8, "call-1"]) and music == {}
+    assert two == ([line_7], [line_8, "call-1"])
+
+
+async def test_a_consultation_needs_both_lines_and_survives_the_colleagues_bridge_going(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    await gateway.attach_agent(7, "PJSIP/agent-7")
+    await gateway.attach_agent(8, "PJSIP/agent-8")
+    line_7 = fake.bridges["agent-7"].channels[0]
+
+    with pytest.raises(GatewayError, match="agent 9 has no phone line"):
+        await gateway.consult(7, 9)
+    unmoved = list(fake.bridges["agent-7"].channels)
+    await gateway.consult(7, 8)
+    await gateway.detach_agent(8)  # the colleague's session ends: their bridge is destroyed
+    await gateway.end_consultation(7)
+    home = list(fake.bridges["agent-7"].channels)
+    removals = [
+        path
+        for method, path, _ in fake.requests
+        if method == "POST" and path.endswith("/removeChannel")
+    ]
+
+    assert unmoved == [line_7]
+    assert home == [line_7]
+    # Asterisk answered 404 for the destroyed bridge; the line went home all the same.
+    assert removals == ["/ari/bridges/agent-7/removeChannel", "/ari/bridges/agent-8/removeChannel"]
+
+
 async def test_a_recording_can_be_stopped_before_the_call_ends(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
 ) -> None:

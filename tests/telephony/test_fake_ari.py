@@ -250,6 +250,35 @@ async def test_removing_a_channel_and_music_on_hold_are_as_strict_as_asterisk(
     assert (ringing.status_code, gone.status_code, wrong.status_code) == (409, 404, 400)
 
 
+async def test_a_channel_added_to_another_bridge_leaves_the_first_as_in_asterisk(
+    fake: FakeAri, ari: httpx.AsyncClient
+) -> None:
+    """A channel is in one bridge at a time: Asterisk moves it (ChannelLeftBridge first), and a
+    removal from the bridge it left is refused."""
+    fake.script("1", Behaviour.human())
+    socket = await listen(fake)
+    try:
+        for bridge in ("b1", "b2"):
+            await ari.post("bridges", params={"bridgeId": bridge})
+        await ari.post(
+            "channels", params={"endpoint": "PJSIP/1@trunk", "app": "dialcrm", "channelId": "c1"}
+        )
+        await receive(socket, "StasisStart")
+        await ari.post("bridges/b1/addChannel", params={"channel": "c1"})
+        await receive(socket, "ChannelEnteredBridge")
+        moved = await ari.post("bridges/b2/addChannel", params={"channel": "c1"})
+        seen = await types_until(socket, "ChannelEnteredBridge")
+        where = (list(fake.bridges["b1"].channels), list(fake.bridges["b2"].channels))
+        stale = await ari.post("bridges/b1/removeChannel", params={"channel": "c1"})
+    finally:
+        await socket.close()
+
+    assert moved.status_code == 204
+    assert seen[-2:] == ["ChannelLeftBridge", "ChannelEnteredBridge"]
+    assert where == ([], ["c1"])
+    assert (stale.status_code, stale.json()["message"]) == (422, "Channel not in this bridge")
+
+
 async def test_an_answered_call_sends_asterisks_events_in_asterisks_order(
     fake: FakeAri, ari: httpx.AsyncClient
 ) -> None:
