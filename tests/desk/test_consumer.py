@@ -257,6 +257,81 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
     assert not await db(first_agent_reaches_the_call)  # the call is the colleague's now
 
 
+async def _agent_and_ready_colleague(desk: Any) -> tuple[SocketClient, SocketClient, Any]:
+    """The first agent on a call, the colleague ready (both desks logged in)."""
+    first = await connected(desk.agent)
+    await expect(first, "desk.snapshot")
+    await first.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+    await expect(first, "agent.state")
+    await first.send_json_to({"action": "ready"})
+    offered = await expect(first, "call.offered")
+    second = await connected(desk.teammate)
+    await expect(second, "desk.snapshot")
+    await second.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+    await expect(second, "agent.state")
+    await second.send_json_to({"action": "ready"})
+    await expect(second, "agent.state")
+    return first, second, offered
+
+
+async def test_consult_a_colleague_then_complete_the_transfer_over_the_desks(org):
+    desk = await db(make_desk_campaign, org, leads=1)  # one lead: the colleague gets no own call
+    agent, teammate = desk.agent, desk.teammate
+    async with running_engine(desk.campaign.pk):
+        first, second, offered = await _agent_and_ready_colleague(desk)
+        await first.send_json_to({"action": "consult", "to_agent_id": teammate.pk})
+        consulting = await expect(first, "consult.started")
+        consulted = await expect(second, "consult.started")
+        await first.send_json_to({"action": "consult_conference"})
+        joined = await expect(second, "consult.conference")
+        await first.send_json_to({"action": "consult_transfer"})
+        ended = await expect(second, "consult.ended")
+        taken = await expect(second, "call.offered")
+        transferred = await expect(first, "call.transferred")
+        await first.disconnect()
+        await second.disconnect()
+
+    assert (consulting["role"], consulting["colleague_name"]) == ("consulting", str(teammate))
+    assert consulted["role"] == "consulted"
+    assert consulted["consulting_agent_name"] == str(agent)
+    assert consulted["lead"] == offered["card"]["lead"]["name"]
+    assert consulted["number"] == offered["number"]
+    assert joined["call_id"] == offered["call_id"]
+    assert ended["reason"] == "transferred"
+    assert (taken["call_id"], taken["transferred_from_name"]) == (offered["call_id"], str(agent))
+    assert taken["card"]["lead"]["name"] == offered["card"]["lead"]["name"]
+    assert transferred["to_agent_id"] == teammate.pk
+
+
+async def test_a_consulted_desk_that_drops_ends_the_consultation_and_refusals_are_worded(org):
+    desk = await db(make_desk_campaign, org, leads=1)
+    agent, teammate = desk.agent, desk.teammate
+    async with running_engine(desk.campaign.pk):
+        first, second, offered = await _agent_and_ready_colleague(desk)
+        await first.send_json_to({"action": "consult", "to_agent_id": "the team leader"})
+        malformed = await expect(first, "desk.error")
+        await first.send_json_to({"action": "consult_cancel"})
+        not_consulting = await expect(first, "command.refused")
+        await first.send_json_to({"action": "consult", "to_agent_id": agent.pk})
+        to_self = await expect(first, "command.refused")
+        await second.send_json_to({"action": "consult_conference"})  # ready, not on a call
+        colleague_not_on_call = await expect(second, "desk.error")
+        await first.send_json_to({"action": "consult", "to_agent_id": teammate.pk})
+        await expect(second, "consult.started")
+        await expect(first, "consult.started")
+        await second.disconnect()  # the colleague's browser drops
+        ended = await expect(first, "consult.ended")
+        back = await expect(first, "call.hold")
+        await first.disconnect()
+
+    assert malformed["reason"] == "to_agent_id must be the number of the colleague to consult."
+    assert not_consulting["reason"] == "You are not consulting anyone about this call."
+    assert to_self["reason"] == "Choose a colleague to consult, not yourself."
+    assert colleague_not_on_call["reason"] == "You are not on a call."
+    assert (ended["reason"], ended["by_agent_id"]) == ("cancelled", teammate.pk)
+    assert (back["call_id"], back["on_hold"]) == (offered["call_id"], False)
+
+
 async def test_ten_calls_in_a_row_each_reach_the_desk_with_their_card(org):
     """Ten calls in a row: each one the engine offers reaches the agent's socket with its card
     (the time it took is printed; bench/desk.py measures the latency at scale, never a test)."""
@@ -371,8 +446,9 @@ async def test_bad_and_out_of_order_messages_are_refused_and_nothing_is_sent(org
     assert [refusal["reason"] for refusal in refusals] == [
         "This is not JSON.",
         'Send an object such as {"action": "ready"}.',
-        'Unknown action "teleport": use one of dial, hang_up, hold, login, logout, pause, '
-        "ping, preview_next, ready, skip, transfer, unhold.",
+        'Unknown action "teleport": use one of consult, consult_cancel, consult_conference, '
+        "consult_transfer, dial, hang_up, hold, login, logout, pause, ping, preview_next, "
+        "ready, skip, transfer, unhold.",
         "Do not name an agent: the desk always acts for the signed-in person.",
         "reason must be one of break, lunch, training, meeting, technical, other.",
         "Unknown fields for pause: minutes.",

@@ -48,6 +48,7 @@ CARD_THREADS = 4
 SOCKET_THREADS = 4
 T = TypeVar("T")
 CARD_MESSAGES = {"call.offered", "lead.previewed", "call.dialing"}
+CONSULT_ACTIONS = {"consult", "consult_transfer", "consult_conference", "consult_cancel"}
 DIALING_MODES = {"preview", "manual"}
 _away_checks: set[asyncio.Task[None]] = set()
 
@@ -67,6 +68,7 @@ class DeskConsumer(JsonTextConsumer):
     mode: str = ""
     group: str = ""
     connection: str = ""
+    consulted_on: str = ""  # a colleague consults this agent about this call
 
     async def connect(self) -> None:
         # The socket's database and cache work runs on the desk's own threads, not on the
@@ -97,6 +99,10 @@ class DeskConsumer(JsonTextConsumer):
         if not self.group:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.consulted_on:
+            # A colleague's customer waits on hold: a consulted desk that drops ends the
+            # consultation at once (no grace time), and the customer is back with the agent.
+            await send_command({"kind": "consult_cancel", "agent_id": self.agent.pk})
         if await socket_threads.run(cache.get, _presence_key(self.agent.pk)) == self.connection:
             task = asyncio.ensure_future(_pause_if_still_away(self.agent.pk, self.connection))
             _away_checks.add(task)
@@ -135,6 +141,8 @@ class DeskConsumer(JsonTextConsumer):
         if kind == "hang_up" and state not in (AgentState.ON_CALL, AgentState.RESERVED):
             return _("You are not on a call.")  # reserved: their own call may be ringing
         if kind in ("hold", "unhold", "transfer") and state != AgentState.ON_CALL:
+            return _("You are not on a call.")
+        if kind in CONSULT_ACTIONS and state != AgentState.ON_CALL:
             return _("You are not on a call.")
         if kind in ("ready", "login") and busy:
             return _("Finish the call and set its status first.")
@@ -201,11 +209,29 @@ class DeskConsumer(JsonTextConsumer):
             except Exception:  # a card that cannot be built must not lose the call
                 logger.exception("desk: no card for %s", message)
             message["card_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if kind in ("consult.started", "consult.ended", "call.offered"):
+            await self._note_consultation(message)
         if kind == "call.offered" and message.get("transferred_from"):
             message["transferred_from_name"] = await socket_threads.run(
                 _staff_name, message["transferred_from"]
             )
         await self.send_json(message)
+
+    async def _note_consultation(self, message: dict[str, Any]) -> None:
+        """Who consults whom about which call, named for the screen; a consulted desk keeps
+        the call's id to end the consultation if it drops."""
+        if message["type"] != "consult.started":
+            self.consulted_on = ""
+        elif message.get("role") == "consulted":
+            self.consulted_on = str(message.get("call_id") or "")
+            message["consulting_agent_name"] = await socket_threads.run(
+                _staff_name, message.get("consulting_agent_id")
+            )
+            message["lead"] = await socket_threads.run(_lead_name, message.get("lead_id"))
+        else:
+            message["colleague_name"] = await socket_threads.run(
+                _staff_name, message.get("colleague_id")
+            )
 
     def _card(self, message: dict[str, Any]) -> dict[str, Any]:
         with translation.override(self.agent.language):

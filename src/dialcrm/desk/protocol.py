@@ -11,6 +11,8 @@ message naming an agent is refused). Each action has its own fields:
 | `dial` | `number` (optional: manual mode; without it, the previewed lead) |
 | `skip` | `reason`: `not_now`, `bad_data`, `duplicate`, `other` |
 | `transfer` | `to_agent_id`: a ready agent of the campaign, who takes the call |
+| `consult` | `to_agent_id`: a ready agent of the campaign to talk to while the customer holds |
+| `consult_transfer`, `consult_conference`, `consult_cancel` | none |
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ FIELDS: dict[str, frozenset[str]] = {
     "hold": frozenset(),
     "unhold": frozenset(),
     "transfer": frozenset({"to_agent_id"}),
+    "consult": frozenset({"to_agent_id"}),
+    "consult_transfer": frozenset(),
+    "consult_conference": frozenset(),
+    "consult_cancel": frozenset(),
     "ping": frozenset(),
 }
 ACTIONS = frozenset(FIELDS)
@@ -109,6 +115,13 @@ def parse_desk_message(payload: Any) -> DeskAction:
         if not _is_id(to_agent_id):
             raise DeskMessageError(
                 _("to_agent_id must be the number of the agent who takes the call."), action
+            )
+        return DeskAction(action, to_agent_id=to_agent_id)
+    if action == "consult":
+        to_agent_id = payload.get("to_agent_id")
+        if not _is_id(to_agent_id):
+            raise DeskMessageError(
+                _("to_agent_id must be the number of the colleague to consult."), action
             )
         return DeskAction(action, to_agent_id=to_agent_id)
     if action == "dial":
