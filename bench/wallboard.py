@@ -272,7 +272,7 @@ async def _phase(
     for task in watchers:
         task.cancel()
     await asyncio.gather(*watchers, return_exceptions=True)
-    floor.engine._db.shutdown(wait=True)
+    floor.engine.stop_threads()
     return phase, floor
 
 

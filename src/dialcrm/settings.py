@@ -129,6 +129,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", default="dialcrm"),
+            # One pool per process: Django's cache object is per request context (ASGI)
+            "OPTIONS": {"pool_class": "dialcrm.core.cache.SharedConnectionPool"},
         }
     }
 else:
@@ -205,6 +207,9 @@ TELEPHONY = env.choice(
 )
 # The demo runs the engine and simulated agents inside the web process.
 DIALER_IN_PROCESS = env.boolean("DIALER_IN_PROCESS", default=DIALCRM_ENV == "demo")
+# The engine's records threads on PostgreSQL (each writes whole campaigns' calls and whole
+# agents' time side by side with the others); more for a large floor, up to the database's cores.
+DIALER_RECORD_THREADS = env.integer("DIALER_RECORD_THREADS", default=2, minimum=1)
 # An agent whose desk stays disconnected this long is paused (a call in progress goes on).
 DESK_AWAY_PAUSE_S = env.integer("DESK_AWAY_PAUSE_S", default=30, minimum=5)
 # ... and the background worker: imports, webhook deliveries and other background work

@@ -11,7 +11,6 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from dialcrm.campaigns.choices import LeadState
 from dialcrm.campaigns.models import Lead, Status
@@ -54,9 +53,7 @@ def engine() -> Any:
     clock = Clock()
     engine = Engine(SimulatedGateway(clock), clock)
     yield engine
-    engine._db.submit(lambda: connection.close()).result()  # the thread's own
-    engine._db.shutdown()
-    engine._claims.shutdown()
+    engine.stop_threads()
 
 
 def _figures_after_read(runner: CampaignRunner, now_s: float) -> dict[str, Any]:

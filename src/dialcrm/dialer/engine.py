@@ -203,6 +203,10 @@ class CampaignRunner:
         self.stopping = False  # the engine is recording a stop: a look at the states waits
         self.wallboard = WallboardFigures()
 
+    def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a database function with the campaign's records, in order (see `Engine.write`)."""
+        return self.engine.write(self.settings.campaign_id, function, *args, **kwargs)
+
     def _strategy(self) -> PacingStrategy | None:
         mode = self.settings.dial_mode
         if mode == "predictive":
@@ -364,7 +368,7 @@ class CampaignRunner:
 
     def dial(self, lead: store.HopperLead, now_s: float, reserved_for: int | None = None) -> str:
         call_id = str(uuid.uuid4())
-        created = self.engine.write(store.create_attempt, self.settings, lead, call_id, now_s)
+        created = self.write(store.create_attempt, self.settings, lead, call_id, now_s)
         call = LiveCall(
             call_id=call_id, lead=lead, dialed_s=now_s, created=created, reserved_for=reserved_for
         )
@@ -398,7 +402,7 @@ class CampaignRunner:
         call = self.calls.pop(call_id, None)
         self.engine.calls.pop(call_id, None)
         if call is not None:
-            self.engine.write(store.cancel_attempt, call_id)
+            self.write(store.cancel_attempt, call_id)
             self.engine.note_gateway_down()
 
     # --- gateway events -------------------------------------------------------------------------
@@ -421,7 +425,7 @@ class CampaignRunner:
             hour_of_day=self.local_hour(event.at),
         )
         self._learn_lead(call, now_s, live=is_live)
-        self.engine.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
+        self.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
         reserved = self.agents.get(call.reserved_for) if call.reserved_for is not None else None
         if reserved is not None:
             self._connect(call, reserved, now_s)  # the agent's own call: they hear whoever answers
@@ -473,9 +477,7 @@ class CampaignRunner:
             if self.settings.record_calls
             else ""
         )
-        self.engine.write(
-            store.mark_connected, call.call_id, agent.agent_id, now_s, wait, recording
-        )
+        self.write(store.mark_connected, call.call_id, agent.agent_id, now_s, wait, recording)
         self.engine.spawn(self._put_through(call, agent))
         if recording:
             self.engine.spawn(self.engine.gateway.start_recording(call.call_id, recording))
@@ -516,7 +518,7 @@ class CampaignRunner:
         call.phase = "ending"
         answered = call.answered_s or now_s
         self.ledger.record(answered, abandoned=True)
-        self.engine.write(
+        self.write(
             store.finish_attempt,
             self.settings,
             call.call_id,
@@ -554,7 +556,7 @@ class CampaignRunner:
         self.engine.calls.pop(event.call_id, None)
         if call is None:
             return
-        settings, write = self.settings, self.engine.write
+        settings, write = self.settings, self.write
         if call.phase in ("dialing", "ringing") and call.reserved_for is not None:
             self._own_call_unanswered(call, event, now_s)
         elif call.phase == "released":
@@ -629,7 +631,7 @@ class CampaignRunner:
         outcome = {EndCause.BUSY: CallOutcome.BUSY, EndCause.NO_ANSWER: CallOutcome.NO_ANSWER}.get(
             event.cause, CallOutcome.FAILED
         )
-        self.engine.write(
+        self.write(
             store.finish_attempt,
             self.settings,
             call.call_id,
@@ -745,9 +747,7 @@ class CampaignRunner:
         call.agent_id, call.on_hold = target.agent_id, False
         target.call_id, target.talk_started_s = call.call_id, now_s
         self.engine.set_state(self, target, AgentState.ON_CALL, now_s)
-        self.engine.write(
-            store.mark_transferred, call.call_id, agent.agent_id, target.agent_id, now_s
-        )
+        self.write(store.mark_transferred, call.call_id, agent.agent_id, target.agent_id, now_s)
         self.engine.publish_agent(
             agent.agent_id,
             {"type": "call.transferred", "call_id": call.call_id, "to_agent_id": target.agent_id},
@@ -1121,9 +1121,9 @@ class CampaignRunner:
             self.engine.spawn(self.engine.gateway.hang_up(call_id))
             self.calls.pop(call_id, None)
             self.engine.calls.pop(call_id, None)
-            self.engine.write(store.mark_ended, call_id, now_s)
+            self.write(store.mark_ended, call_id, now_s)
             agent.wrap_started_s = now_s
-        self.engine.write(
+        self.write(
             store.record_disposition,
             self.settings,
             call_id,
@@ -1198,10 +1198,16 @@ class Engine:
         self._agent_outbox: dict[int, collections.deque[dict[str, Any]]] = {}
         self.gateway_up = True
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
-        # Two database threads, each in order: records (attempts, outcomes, agents' time),
-        # batched into transactions, and the hopper's claims and releases, so that a claim
-        # never delays a dial's record.
-        self._db = RecordWriter()
+        # Database threads, each in order. The control thread holds the campaigns' ownership
+        # locks on its connection and runs reads (logins, set-up, figures); records threads
+        # (attempts, outcomes, agents' time), batched into transactions, each take whole
+        # campaigns (a call's records stay in order) and whole agents (so do their intervals),
+        # so the records of a busy floor are written side by side; the hopper's thread claims
+        # and releases leads, so that a claim never delays a dial's record.
+        self._control = RecordWriter(name="dialer-control")
+        self._records = [
+            RecordWriter(name=f"dialer-records-{index}") for index in range(_record_threads())
+        ]
         self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-hopper")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -1214,10 +1220,11 @@ class Engine:
 
     # --- plumbing ---------------------------------------------------------------------------------
 
-    def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run a database function in the engine's records thread, in order, in a transaction
-        with the other records queued then; failures are logged."""
-        future = self._db.submit(function, *args, **kwargs)
+    def write(self, shard: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a database function in the records thread of `shard` (a campaign's id for its
+        calls' records, an agent's for their intervals), in order with the shard's other
+        records, in a transaction with those queued then; failures are logged."""
+        future = self._records[shard % len(self._records)].submit(function, *args, **kwargs)
         future.add_done_callback(_log_failure)
         return future
 
@@ -1226,9 +1233,9 @@ class Engine:
         return _submit(self._claims, function, *args, **kwargs)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a database function in the records thread, in order, on its own (ownership
-        locks are taken this way: never inside a batch of records)."""
-        future = self._db.submit(function, *args, alone=True)
+        """Run a database function in the control thread, in order, on its own (ownership
+        locks are taken this way, on the connection that holds them)."""
+        future = self._control.submit(function, *args, alone=True)
         future.add_done_callback(_log_failure)
         return await asyncio.wrap_future(future)
 
@@ -1631,7 +1638,15 @@ class Engine:
         )
         runner.agents[command.agent_id] = agent
         self.agent_campaign[command.agent_id] = campaign_id
-        self.write(_close_then_open, agent.agent_id, campaign_id, AgentState.PAUSED, now_s, "other")
+        self.write(
+            agent.agent_id,
+            _close_then_open,
+            agent.agent_id,
+            campaign_id,
+            AgentState.PAUSED,
+            now_s,
+            "other",
+        )
         self.publish_agent(
             agent.agent_id,
             {"type": "agent.state", "state": agent.state, "campaign_id": campaign_id},
@@ -1661,7 +1676,13 @@ class Engine:
         agent.since_s = now_s
         reason = agent.pause_reason if state == AgentState.PAUSED else ""
         self.write(
-            _close_then_open, agent.agent_id, runner.settings.campaign_id, state, now_s, reason
+            agent.agent_id,
+            _close_then_open,
+            agent.agent_id,
+            runner.settings.campaign_id,
+            state,
+            now_s,
+            reason,
         )
         self.publish_agent(
             agent.agent_id,
@@ -1676,25 +1697,43 @@ class Engine:
     def remove_agent(self, runner: CampaignRunner, agent: AgentSession, now_s: float) -> None:
         runner.agents.pop(agent.agent_id, None)
         self.agent_campaign.pop(agent.agent_id, None)
-        self.write(store.close_open_intervals, [agent.agent_id], now_s)
+        self.write(agent.agent_id, store.close_open_intervals, [agent.agent_id], now_s)
         self.spawn(self.gateway.detach_agent(agent.agent_id))
         self.publish_agent(agent.agent_id, {"type": "agent.state", "state": AgentState.LOGGED_OUT})
 
     async def shutdown(self) -> None:
         now_s = self.clock.now()
-        for campaign_id, runner in self.runners.items():
+        for runner in self.runners.values():
             self.claim(store.release_leads, list(runner.hopper))
             if runner.refill_future is not None:
                 # Leads claimed for a hopper not filled yet: the claim ran first (one thread).
                 self.claim(_release_claimed, runner.refill_future)
-            self.write(store.close_open_intervals, list(runner.agents), now_s)
-            self.write(store.release, campaign_id)
+            for agent_id in runner.agents:
+                self.write(agent_id, store.close_open_intervals, [agent_id], now_s)
         for task in list(self._tasks):
             task.cancel()
-        self.claim(_close_connection)  # the records thread closes its own when it stops
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._db.shutdown, True)
-        await loop.run_in_executor(None, self._claims.shutdown, True)
+        await asyncio.get_running_loop().run_in_executor(None, self.stop_threads)
+
+    def stop_threads(self) -> None:
+        """Stop the database threads once their work is done, each closing its connection:
+        the records first, then the campaigns' locks are let go (another engine may take them
+        with every record written)."""
+        self.claim(_close_connection)
+        for writer in self._records:
+            writer.shutdown()
+        for campaign_id in self.runners:
+            self._control.submit(store.release, campaign_id, alone=True)
+        self._control.shutdown()
+        self._claims.shutdown()
+
+
+def _record_threads() -> int:
+    """Records threads: `DIALER_RECORD_THREADS` on PostgreSQL; one on SQLite, which takes one
+    writer at a time."""
+    from django.conf import settings
+    from django.db import connection
+
+    return settings.DIALER_RECORD_THREADS if connection.vendor == "postgresql" else 1
 
 
 def _close_then_open(agent_id: int, campaign_id: int, state: str, now_s: float, reason: str) -> int:

@@ -115,7 +115,7 @@ class WallboardFigures:
             self.read_at_s = now_s
             self.sales_since_request = collections.Counter()
             settings = runner.settings
-            self.reading = runner.engine.write(
+            self.reading = runner.write(
                 read_stored,
                 settings.campaign_id,
                 settings.company_id,
