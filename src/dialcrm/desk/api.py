@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from dialcrm.campaigns.choices import StatusCategory
 from dialcrm.core.api import require
 from dialcrm.core.policy import VIEW
 from dialcrm.desk import cards, figures, services
@@ -159,7 +160,12 @@ def submit_disposition(request: HttpRequest, call_id: str, payload: DispositionI
     except services.Conflict as error:
         return 409, {"detail": str(error)}
     disposition = recorded.disposition
-    sale = Sale.objects.filter(disposition=disposition).values_list("pk", flat=True).first()
+    sale = (
+        Sale.objects.filter(disposition=disposition).values_list("pk", flat=True).first()
+        # A new closing made a sale only with a sale status
+        if recorded.is_replay or disposition.status.category == StatusCategory.SALE
+        else None
+    )
     body = {
         "id": disposition.pk,
         "call_id": str(disposition.attempt.call_id),

@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from dialcrm.campaigns.models import Campaign, Lead, Phone, WorkSheetVersion
 from dialcrm.campaigns.statuses import selectable_statuses
 from dialcrm.campaigns.worksheets import render_groups
-from dialcrm.desk.models import DeskDraft, Disposition, Sale
+from dialcrm.desk.choices import SaleState
+from dialcrm.desk.models import DeskDraft, Disposition, Sale, SaleLine
 from dialcrm.dialer.choices import AttemptOutcome
 from dialcrm.dialer.models import CallAttempt, Callback
 
@@ -78,7 +79,7 @@ def _lead_fields(lead: Lead) -> list[dict[str, str]]:
 
 def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
     """A staff member's name as `Staff.__str__` writes it, from plain values."""
-    full = " ".join(part for part in (first_name, last_name) if part)
+    full = f"{first_name or ''} {last_name or ''}".strip()
     return full or username or ""
 
 
@@ -128,36 +129,51 @@ def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[
 
 
 def _callbacks(lead: Lead, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
-    callbacks = Callback.objects.filter(lead=lead).select_related("agent").order_by("-due_at")[:20]
+    # Plain values: Django builds the SQL of every query anew, and whole rows of the callback
+    # and its agent cost more to build and read than the few columns shown.
+    rows = (
+        Callback.objects.filter(lead_id=lead.pk)
+        .order_by("-due_at")
+        .values_list(
+            "due_at", "agent__first_name", "agent__last_name", "agent__username", "note", "done_at"
+        )[:20]
+    )
     return [
         {
-            "due": _when(callback.due_at, zone),
-            "agent": str(callback.agent) if callback.agent else "",
-            "note": callback.note,
-            "is_done": callback.done_at is not None,
+            "due": _when(due_at, zone),
+            "agent": _person(first, last, user),
+            "note": note,
+            "is_done": done_at is not None,
         }
-        for callback in callbacks
+        for due_at, first, last, user, note, done_at in rows
     ]
 
 
 def _sales(lead: Lead) -> list[dict[str, Any]]:
-    sales = (
-        Sale.objects.filter(lead=lead)
-        .select_related("agent")
-        .prefetch_related("lines__product")
-        .order_by("-created_at")[:20]
+    rows = list(
+        Sale.objects.filter(lead_id=lead.pk)
+        .order_by("-created_at")
+        .values_list(
+            "pk", "created_at", "state", "agent__first_name", "agent__last_name", "agent__username"
+        )[:20]
     )
+    lines: dict[int, list[dict[str, Any]]] = {pk: [] for pk, *_rest in rows}
+    if rows:  # the lines in a second query, only for a lead with sales
+        for sale_id, product, quantity in (
+            SaleLine.objects.filter(sale_id__in=list(lines))
+            .order_by("pk")
+            .values_list("sale_id", "product__name", "quantity")
+        ):
+            lines[sale_id].append({"product": product, "quantity": quantity})
+    states = dict(SaleState.choices)
     return [
         {
-            "at": _when(sale.created_at),
-            "agent": str(sale.agent),
-            "state": sale.get_state_display(),
-            "lines": [
-                {"product": line.product.name, "quantity": line.quantity}
-                for line in sale.lines.all()
-            ],
+            "at": _when(created_at),
+            "agent": _person(first, last, user),
+            "state": str(states.get(state, state)),
+            "lines": lines[pk],
         }
-        for sale in sales
+        for pk, created_at, state, first, last, user in rows
     ]
 
 

@@ -266,12 +266,13 @@ def _role(person: Staff) -> str:
     return str(Role(person.role).label).lower() if person.role in Role.values else ""
 
 
-def access_call(agent: Any, call_id: Any) -> CallAttempt:
-    """One of the agent's own calls; "not found" for anyone else's, as for a missing one."""
+def access_call(agent: Any, call_id: Any, *related: str) -> CallAttempt:
+    """One of the agent's own calls; "not found" for anyone else's, as for a missing one.
+    `related`: more relations read with it (select_related)."""
     try:
         key = str(call_id)
         attempts = CallAttempt.objects.filter(call_id=key, agent_id=agent.pk)
-        attempt = attempts.select_related("campaign__client", "lead", "agent").first()
+        attempt = attempts.select_related("campaign__client", "lead", "agent", *related).first()
     except (ValueError, ValidationError):
         attempt = None
     if attempt is None or not agent.is_active:
@@ -372,14 +373,24 @@ def submit_disposition(
         raise ValidationError(
             {"idempotency_key": [_("Send a key of 8 to 64 letters, digits, - or _.")]}
         )
-    attempt = access_call(agent, call_id)
+    # With what the checks read: the company's statuses, the work sheet, the called number.
+    attempt = access_call(
+        agent, call_id, "campaign__client__company", "campaign__work_sheet", "phone"
+    )
     with transaction.atomic():
-        # The row lock makes two submissions at once wait for each other.
-        CallAttempt.objects.select_for_update().filter(pk=attempt.pk).first()
+        # The row lock makes two submissions at once wait for each other; the call's status and
+        # outcome are read under it.
+        locked = (
+            CallAttempt.objects.select_for_update()
+            .filter(pk=attempt.pk)
+            .values_list("status_id", "outcome")
+            .first()
+        )
+        if locked is not None:
+            attempt.status_id, attempt.outcome = locked
         existing = Disposition.objects.filter(attempt=attempt).select_related("status").first()
         if existing is not None:
             if existing.idempotency_key == idempotency_key:
-                attempt.refresh_from_db(fields=["status"])
                 age = timezone.now() - existing.created_at
                 if attempt.status_id is None and age.total_seconds() > RESEND_AFTER_S:
                     # Long after, and the engine has not closed the call: it may never have heard
@@ -393,7 +404,6 @@ def submit_disposition(
             raise ValidationError(
                 {"idempotency_key": [_("This key was used for another call; send a new one.")]}
             )
-        attempt.refresh_from_db(fields=["status", "outcome"])
         if attempt.status_id is not None or attempt.outcome != AttemptOutcome.IN_PROGRESS:
             raise Conflict(_("This call is closed already."))
         closing = _check_closing(
