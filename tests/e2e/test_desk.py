@@ -30,7 +30,7 @@ from dialcrm.desk.models import DeskDraft, Disposition, Sale, SupervisorAction
 from tests.desk.conftest import EARLIER_NOTE, DeskCampaign, make_desk_campaign
 
 from .conftest import SCREENSHOTS
-from .support import DESKTOP, VIEWPORTS, Viewport, path_is
+from .support import DESKTOP, PHONE, VIEWPORTS, Viewport, path_is
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,8 +172,10 @@ def no_sideways_scrolling(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def start_work(page: Page, sign_in: Callable[..., None], desk: DeskCampaign) -> None:
-    sign_in(page, desk.agent.username)
+def start_work(
+    page: Page, sign_in: Callable[..., None], desk: DeskCampaign, user: Any = None
+) -> None:
+    sign_in(page, (user or desk.agent).username)
     expect(page).to_have_url(path_is("/"))
     page.goto("/desk/")
     expect(page.get_by_test_id("start-form")).to_be_visible()
@@ -353,3 +355,75 @@ def test_in_preview_mode_the_agent_sees_the_lead_then_dials_or_skips(
 
     assert first_lead.startswith("Lead")
     assert Disposition.objects.filter(agent=preview_desk.agent, status__code="NI").count() == 1
+
+
+@pytest.fixture
+def one_lead_desk(org: Any, transactional_db: None) -> DeskCampaign:
+    return make_desk_campaign(org, leads=1)  # the colleague gets no call of their own
+
+
+def test_an_agent_consults_a_colleague_cancels_then_consults_again_and_transfers(
+    browser: Browser, one_lead_desk: DeskCampaign, tmp_path: Path, sign_in: Callable[..., None]
+) -> None:
+    desk, teammate = one_lead_desk, one_lead_desk.teammate
+    with _server(tmp_path) as url:
+        contexts, pages = [], []
+        for _ in range(2):
+            context = browser.new_context(
+                base_url=url,
+                viewport={"width": DESKTOP.width, "height": DESKTOP.height},
+                locale="en-US",
+            )
+            context.set_default_timeout(10_000)
+            contexts.append(context)
+            pages.append(context.new_page())
+        first, second = pages
+        start_work(first, sign_in, desk)
+        start_work(second, sign_in, desk, teammate)
+        first.get_by_test_id("ready").click()
+        expect(first.get_by_test_id("call-phase")).to_have_text("On the call")
+        lead = first.get_by_test_id("lead-name").inner_text()
+        second.get_by_test_id("ready").click()
+        expect(second.get_by_test_id("agent-state")).to_have_text("Ready")
+
+        # Consult (key C opens the list): the customer holds, the colleague sees who and why.
+        first.keyboard.press("c")
+        first.get_by_test_id(f"consult-with-{teammate.pk}").click()
+        expect(first.get_by_test_id("call-phase")).to_have_text(
+            f"Talking to {teammate}: the customer is on hold."
+        )
+        expect(first.get_by_test_id("hold")).to_be_hidden()
+        consulted = second.get_by_test_id("consulted-text")
+        expect(consulted).to_contain_text(f"{desk.agent} is consulting you about {lead}")
+        expect(second.get_by_test_id("agent-state")).to_have_text("On a call")
+        for viewport in VIEWPORTS:  # the buttons fit every width
+            first.set_viewport_size({"width": viewport.width, "height": viewport.height})
+            expect(first.get_by_test_id("consult-cancel")).to_be_visible()
+            assert no_sideways_scrolling(first)
+            save_screenshot(first, viewport, "desk-consulting")
+        second.set_viewport_size({"width": PHONE.width, "height": PHONE.height})
+        expect(second.get_by_test_id("consult-end")).to_be_visible()
+        assert no_sideways_scrolling(second)
+        save_screenshot(second, PHONE, "desk-consulted")
+
+        # Cancel: the colleague is ready again, the customer back with the agent.
+        first.get_by_test_id("consult-cancel").click()
+        expect(first.get_by_test_id("call-phase")).to_have_text("On the call")
+        expect(first.get_by_test_id("hold")).to_be_visible()
+        expect(second.get_by_test_id("consulted-panel")).to_be_hidden()
+        expect(second.get_by_test_id("agent-state")).to_have_text("Ready")
+
+        # Again, then complete the transfer with its key: the colleague has the call and card.
+        first.get_by_test_id("consult").click()
+        first.get_by_test_id(f"consult-with-{teammate.pk}").click()
+        expect(consulted).to_be_visible()
+        first.keyboard.press("t")
+        expect(first.get_by_test_id("call-panel")).to_be_hidden()
+        expect(first.get_by_test_id("notice")).to_contain_text(f"The call went to {teammate}")
+        expect(second.get_by_test_id("lead-name")).to_have_text(lead)
+        expect(second.get_by_test_id("notice")).to_contain_text(
+            f"{desk.agent} transferred this call to you."
+        )
+        expect(second.get_by_test_id("agent-state")).to_have_text("On a call")
+        for context in contexts:
+            context.close()

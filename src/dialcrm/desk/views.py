@@ -62,6 +62,21 @@ def _desk_texts() -> dict[str, Any]:
         "on_hold": _("On hold: the customer hears music"),
         "transferred": _("The call went to %(name)s."),
         "transferred_to_you": _("%(name)s transferred this call to you."),
+        "consult": {
+            "consulting": _("Talking to %(name)s: the customer is on hold."),
+            "conference": _("Conference: you, %(name)s and the customer."),
+            "consulted": _("%(name)s is consulting you about %(lead)s (%(number)s)."),
+            "consulted_conference": _(
+                "Conference with %(name)s and their customer %(lead)s (%(number)s)."
+            ),
+            "started": _("%(name)s is on the line: the customer is on hold."),
+            "cancelled": _("Consultation ended: the customer is back with you."),
+            "ended": _("The consultation is over."),
+            "customer_hung_up": _("The customer hung up during the consultation."),
+            "failed": _("The consultation could not start: the customer is back with you."),
+            "leave": _("Leave the call"),
+            "complete": _("Complete transfer"),
+        },
         "phases": {
             "preview": _("Next lead: not dialed yet"),
             "ringing": _("Ringing…"),

@@ -3,7 +3,7 @@
  * (/api/desk/).
  *
  * The socket brings the engine's messages (state changes, a call put through with the lead's
- * card, a lead previewed, a call held, transferred or ended) and a snapshot on every (re)connection: the state, the
+ * card, a lead previewed, a call held, transferred or ended, a colleague consulted) and a snapshot on every (re)connection: the state, the
  * current call and its draft, so a reload or a dropped network loses nothing. It reconnects by
  * itself with a growing, jittered delay. What the agent types is kept in this browser at once
  * and saved as a draft on the server shortly after; a draft not saved yet is sent again on
@@ -103,6 +103,9 @@
       dialInput: "",
       onHold: false,
       targets: null,
+      // A consultation this desk is in: {call_id, role: "consulting" | "consulted", name,
+      // lead, number, is_conference}; null otherwise.
+      consultation: null,
       skipReason: "not_now",
       socket: null,
       retries: 0,
@@ -207,6 +210,9 @@
         else if (type === "call.ended") this.ended(message);
         else if (type === "call.hold") this.held(message);
         else if (type === "call.transferred") this.transferred(message);
+        else if (type === "consult.started") this.consultStarted(message);
+        else if (type === "consult.conference") this.consultConference(message);
+        else if (type === "consult.ended") this.consultEnded(message);
         else if (type === "command.refused") this.refused(message);
         else if (type === "campaign.stopped") this.show(message.label, "warning");
         else if (type === "desk.error") this.show(message.reason, "danger");
@@ -318,6 +324,11 @@
         // The engine's reason, worded in the agent's language by their socket.
         this.show(String(message.reason || message.code || ""), "warning");
         if (message.code === "not_logged_in") this.setState("logged_out", "", 0);
+        var stillConsulting = message.code === "in_consultation" || message.code === "already_consulting";
+        if (stillConsulting && this.card && !this.consultation && this.phase === "talking") {
+          // A reloaded desk does not know its consultation goes on: give back its buttons.
+          this.consultation = { call_id: this.card.call_id, role: "consulting", name: "", is_conference: false };
+        }
       },
 
       held: function (message) {
@@ -349,6 +360,89 @@
 
       transferTo: function (agentId) {
         if (this.phase === "talking") this.send({ action: "transfer", to_agent_id: agentId });
+      },
+
+      // --- consulting a colleague (warm transfer) and the conference ------------------------------
+
+      consultWith: function (agentId) {
+        if (this.phase === "talking" && !this.consultation) this.send({ action: "consult", to_agent_id: agentId });
+      },
+
+      consultStarted: function (message) {
+        if (message.role === "consulting") {
+          this.consultation = {
+            call_id: message.call_id,
+            role: "consulting",
+            name: message.colleague_name || "",
+            is_conference: false,
+          };
+          this.onHold = true;
+        } else {
+          this.consultation = {
+            call_id: message.call_id,
+            role: "consulted",
+            name: message.consulting_agent_name || "",
+            lead: message.lead || "",
+            number: message.number || "",
+            is_conference: false,
+          };
+        }
+      },
+
+      consultConference: function (message) {
+        if (!this.consultation || this.consultation.call_id !== message.call_id) return;
+        this.consultation.is_conference = true;
+        this.onHold = false;
+      },
+
+      consultEnded: function (message) {
+        var consultation = this.consultation;
+        if (!consultation || consultation.call_id !== message.call_id) return;
+        this.consultation = null;
+        if (message.reason === "transferred") return; // the call's own message follows
+        var words = texts.consult;
+        if (message.reason === "customer_hung_up") this.show(words.customer_hung_up, "warning");
+        else if (consultation.role === "consulted") this.show(words.ended, "info");
+        else if (message.reason === "failed") this.show(words.failed, "warning");
+        else if (message.reason === "cancelled") this.show(words.cancelled, "info");
+      },
+
+      consultText: function () {
+        var consultation = this.consultation;
+        if (!consultation) return "";
+        var words = texts.consult;
+        var key = consultation.role === "consulted" ? "consulted" : "consulting";
+        if (consultation.is_conference) key = consultation.role === "consulted" ? "consulted_conference" : "conference";
+        return format(words[key], { name: consultation.name, lead: consultation.lead, number: consultation.number });
+      },
+
+      isConsulting: function () {
+        return Boolean(this.consultation && this.consultation.role === "consulting" && this.phase === "talking");
+      },
+
+      isConsulted: function () {
+        return Boolean(this.consultation && this.consultation.role === "consulted");
+      },
+
+      completeConsultation: function () {
+        if (this.isConsulting()) {
+          this.saveDraft(); // the colleague opens the call with what was typed so far
+          this.send({ action: "consult_transfer" });
+        }
+      },
+
+      joinConference: function () {
+        if (this.isConsulting() && !this.consultation.is_conference) this.send({ action: "consult_conference" });
+      },
+
+      cancelConsultation: function () {
+        if (this.consultation) this.send({ action: "consult_cancel" });
+      },
+
+      openConsultMenu: function () {
+        var button = document.querySelector('[data-testid="consult"]');
+        if (button && window.bootstrap) window.bootstrap.Dropdown.getOrCreateInstance(button).show();
+        this.loadTargets();
       },
 
       bareCard: function (message) {
@@ -404,6 +498,7 @@
       },
 
       close: function () {
+        if (this.consultation && this.consultation.role === "consulting") this.consultation = null;
         this.card = null;
         this.phase = "";
         this.onHold = false;
@@ -414,6 +509,7 @@
       },
 
       phaseLabel: function () {
+        if (this.isConsulting()) return this.consultText();
         if (this.phase === "talking" && this.onHold) return texts.on_hold;
         return texts.phases[this.phase] || "";
       },
@@ -754,8 +850,12 @@
         if (key === "r" && this.canReady()) this.send({ action: "ready" });
         else if (key === "p" && this.state !== "logged_out") this.openPauseMenu();
         else if (key === "h" && (this.phase === "talking" || this.phase === "ringing")) this.send({ action: "hang_up" });
-        else if (key === "o" && this.phase === "talking") this.toggleHold();
-        else if (key === "t" && this.phase === "talking") this.openTransferMenu();
+        else if (key === "o" && this.phase === "talking" && !this.consultation) this.toggleHold();
+        else if (key === "t" && this.isConsulting()) this.completeConsultation();
+        else if (key === "t" && this.phase === "talking" && !this.consultation) this.openTransferMenu();
+        else if (key === "c" && this.phase === "talking" && !this.consultation) this.openConsultMenu();
+        else if (key === "j" && this.isConsulting()) this.joinConference();
+        else if (key === "x" && this.consultation) this.cancelConsultation();
         else if (key === "n" && this.mode === "preview" && !this.card) this.send({ action: "preview_next" });
         else if (key === "d" && this.phase === "preview") this.send({ action: "dial" });
         else return;
