@@ -231,3 +231,27 @@ async def test_consultation_refusals_change_nothing(org):
     assert call.agent_id == first.agent_id
     assert call.consultation is not None and call.consultation.colleague_id == second.agent_id
     assert (colleague.state, colleague.consulted_on) == ("on_call", offered["call_id"])
+
+
+async def test_a_consultation_the_phone_system_cannot_start_frees_the_colleague(org):
+    engine, gateway, first, second, stop, task = await _two_desks(org)
+    first.send("ready")
+    offered = await first.expect("call.offered")
+    await _settled()
+    gateway.disconnect()  # the link to the phone system drops
+    second.send("ready")
+    first.send("consult", target_agent_id=second.agent_id)
+    await second.expect("consult.started")
+    refused = await first.expect("command.refused")
+    ended = await second.expect("consult.ended")
+    freed = await _state(second, "ready")
+    gateway.reconnect()
+    runner = next(iter(engine.runners.values()))
+    call = runner.calls[offered["call_id"]]
+    await _stop(stop, task)
+
+    assert (refused["command"], refused["code"]) == ("consult", "phone_system_refused")
+    assert ended["reason"] == "failed"
+    assert freed["state"] == "ready"
+    assert (call.agent_id, call.consultation, call.on_hold) == (first.agent_id, None, False)
+    assert gateway.agent_of(offered["call_id"]) == first.agent_id  # never held, never moved
