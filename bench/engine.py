@@ -181,6 +181,7 @@ def _bot_behaviour(scenario: Any) -> Any:
         pauses_per_hour=scenario.pauses.per_agent_hour,
         pause_s=scenario.pauses.duration_s,
         status_weights={"SALE": 0.15, "NI": 0.6, "POSITIVE": 0.25},
+        machine_s=scenario.amd.misdetected_machine_s,
     )
 
 

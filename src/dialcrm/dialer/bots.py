@@ -12,6 +12,7 @@ from typing import Any
 
 from dialcrm.dialer.core.distributions import Distribution, DistributionKind
 from dialcrm.dialer.engine import AgentCommand, Engine
+from dialcrm.telephony.simulated import SimulatedGateway
 
 DEFAULT_STATUS_WEIGHTS: Mapping[str, float] = {
     "SALE": 0.12,
@@ -42,6 +43,8 @@ class BotBehaviour:
     status_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_STATUS_WEIGHTS)
     )
+    # An answering machine the detection let through: the agent hears it and hangs up.
+    machine_s: Distribution = field(default_factory=lambda: Distribution.constant(8.0))
 
 
 class SimulatedAgent:
@@ -58,6 +61,7 @@ class SimulatedAgent:
         self.talk = behaviour.talk_s.sampler(self.random)
         self.wrap = behaviour.wrap_s.sampler(self.random)
         self.pause = behaviour.pause_s.sampler(self.random)
+        self.machine = behaviour.machine_s.sampler(self.random)
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.calls_handled = 0
         engine.listen(agent_id, self.inbox.put_nowait)
@@ -73,6 +77,10 @@ class SimulatedAgent:
             if message.get("type") == kind:
                 return message
 
+    def _hears_a_machine(self, call_id: str) -> bool:
+        gateway = self.engine.gateway
+        return isinstance(gateway, SimulatedGateway) and gateway.is_machine(call_id)
+
     async def run(self) -> None:
         clock = self.engine.clock
         self.send("login", endpoint=f"Local/bot-{self.agent_id}")
@@ -81,12 +89,18 @@ class SimulatedAgent:
         while True:
             offer = await self._next("call.offered")
             call_id = offer["call_id"]
-            await clock.sleep(self.talk())
-            self.send("hang_up")
-            await self._next("call.ended")
-            await clock.sleep(self.wrap())
-            weights = self.behaviour.status_weights
-            status = self.random.choices(list(weights), weights=list(weights.values()))[0]
+            if self._hears_a_machine(call_id):
+                await clock.sleep(self.machine())
+                self.send("hang_up")
+                await self._next("call.ended")
+                status = "AM"
+            else:
+                await clock.sleep(self.talk())
+                self.send("hang_up")
+                await self._next("call.ended")
+                await clock.sleep(self.wrap())
+                weights = self.behaviour.status_weights
+                status = self.random.choices(list(weights), weights=list(weights.values()))[0]
             callback_at = clock.now() + 3600 if status == "CB" else None
             take_pause = self.random.random() < self.behaviour.pauses_per_hour * 200 / 3600
             self.send(

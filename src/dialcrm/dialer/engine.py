@@ -65,6 +65,7 @@ HOUR_S = 3600.0
 TICK_S = 1.0  # clock seconds between pacing decisions when nothing happens
 SYNC_EVERY_S = 5.0  # real seconds between looks at which campaigns run
 STOP_CHECK_S = 30.0  # real seconds between checks of a campaign's stop conditions
+FIGURES_EVERY_S = 0.5  # real seconds between a campaign's figures to its wallboards
 MAX_LINES_PER_AGENT = 4  # a safety bound on lines, whatever the strategy says
 HOPPER_LOW_WATER = 20
 
@@ -200,6 +201,7 @@ class CampaignRunner:
         self.dials = 0
         self.stop_code = ""  # why the engine stopped the campaign (a StopReason), if it did
         self.stop_checked_at = -1e9  # the event loop's time of the last stop-condition check
+        self.figures_sent_at = -1e9  # ... and of the last figures sent to the wallboards
         self.stopping = False  # the engine is recording a stop: a look at the states waits
         self.wallboard = WallboardFigures()
 
@@ -1402,9 +1404,13 @@ class Engine:
             runner.expire_queue(now_s)
             runner.enforce_wrap_up(now_s)
             runner.decide(now_s)
-            self.spawn(
-                self.publisher.to_campaign(runner.settings.campaign_id, runner.figures(now_s))
-            )
+            # Twice a real second whatever the clock's speed: wallboards stay under a second
+            # behind, and a fast clock does not spend its time on figures nobody reads.
+            if loop_time - runner.figures_sent_at >= FIGURES_EVERY_S:
+                runner.figures_sent_at = loop_time
+                self.spawn(
+                    self.publisher.to_campaign(runner.settings.campaign_id, runner.figures(now_s))
+                )
 
     async def _sync_in_background(self) -> None:
         try:

@@ -57,6 +57,7 @@ class CustomerModel:
 class _Call:
     request: Originate
     answered: bool = False
+    truth: str = ""  # who is at the number: human, machine, busy, failed, no_answer
     task: asyncio.Task[None] | None = None
 
 
@@ -155,6 +156,12 @@ class SimulatedGateway(Gateway):
         self._require_link()
         self.consulting.pop(agent_id, None)
 
+    def is_machine(self, call_id: str) -> bool:
+        """Whether an answering machine took the call: what an agent put through to it hears
+        (simulated agents hang up on one, as people do)."""
+        call = self._calls.get(call_id)
+        return call is not None and call.truth == "machine"
+
     def agent_of(self, call_id: str) -> int | None:
         """The agent whose line a call is put through to (for tests)."""
         return self._connected_to.get(call_id)
@@ -214,7 +221,7 @@ class SimulatedGateway(Gateway):
 
     async def _play_out(self, call: _Call) -> None:
         call_id, timeout = call.request.call_id, call.request.ring_timeout_s
-        truth = self._draw()
+        truth = call.truth = self._draw()
         try:
             await self.clock.sleep(min(1.0, timeout))
             self._emit(CallProgress(call_id, self.clock.now()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.db import connection
 from dialcrm.campaigns.models import Lead
 from dialcrm.dialer.bots import BotBehaviour, SimulatedAgent
 from dialcrm.dialer.core.distributions import Distribution
+from dialcrm.dialer.core.scenario import AnsweringMachineDetection
 from dialcrm.dialer.engine import AgentCommand, Engine
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.telephony.clock import Clock
@@ -123,3 +125,38 @@ async def test_an_unassigned_agent_is_refused(running, org):
             "agent_id": outsider.pk,
         }
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_simulated_agents_hang_up_on_machines_the_detection_let_through(running):
+    """As the pure simulator's agents do (and people): a short listen, then the AM status."""
+    clock = Clock(speedup=SPEEDUP)
+    customers = dataclasses.replace(
+        quick_customers(human=0.0, machine=1.0, busy=0.0),
+        amd=AnsweringMachineDetection(
+            detects_machine=0.0,
+            mistakes_human=0.0,
+            misdetected_machine_s=Distribution.constant(1.0),
+        ),
+    )
+    engine = Engine(SimulatedGateway(clock, customers, seed=8), clock)
+    slow_talker = dataclasses.replace(
+        FAST_BOT, talk_s=Distribution.constant(600.0), machine_s=Distribution.constant(3.0)
+    )
+    bots = [
+        SimulatedAgent(engine, agent.pk, running.campaign.pk, slow_talker, seed=index)
+        for index, agent in enumerate(running.agents)
+    ]
+
+    await run_for(engine, 120, bots)
+
+    closed = await query(
+        lambda: list(
+            CallAttempt.objects.filter(campaign=running.campaign, status__isnull=False).values_list(
+                "status__code", "connected_at", "ended_at"
+            )
+        )
+    )
+    assert len(closed) >= 2  # a 600 s talk would have closed none in 120 s
+    assert {code for code, _connected, _ended in closed} == {"AM"}
+    assert all((ended - connected).total_seconds() < 10 for _code, connected, ended in closed)
