@@ -363,12 +363,16 @@ def one_lead_desk(org: Any, transactional_db: None) -> DeskCampaign:
 
 
 def test_an_agent_consults_a_colleague_cancels_then_consults_again_and_transfers(
-    browser: Browser, one_lead_desk: DeskCampaign, tmp_path: Path, sign_in: Callable[..., None]
+    browser: Browser,
+    one_lead_desk: DeskCampaign,
+    org: Any,
+    tmp_path: Path,
+    sign_in: Callable[..., None],
 ) -> None:
     desk, teammate = one_lead_desk, one_lead_desk.teammate
     with _server(tmp_path) as url:
         contexts, pages = [], []
-        for _ in range(2):
+        for _ in range(3):
             context = browser.new_context(
                 base_url=url,
                 viewport={"width": DESKTOP.width, "height": DESKTOP.height},
@@ -377,9 +381,13 @@ def test_an_agent_consults_a_colleague_cancels_then_consults_again_and_transfers
             context.set_default_timeout(10_000)
             contexts.append(context)
             pages.append(context.new_page())
-        first, second = pages
+        first, second, leader = pages
         start_work(first, sign_in, desk)
         start_work(second, sign_in, desk, teammate)
+        sign_in(leader, org[Role.TEAM_LEADER].username)
+        expect(leader).to_have_url(path_is("/"))
+        leader.goto("/desk/team/")
+        expect(leader.get_by_test_id(f"agent-{teammate.pk}")).to_be_visible()
         first.get_by_test_id("ready").click()
         expect(first.get_by_test_id("call-phase")).to_have_text("On the call")
         lead = first.get_by_test_id("lead-name").inner_text()
@@ -396,6 +404,10 @@ def test_an_agent_consults_a_colleague_cancels_then_consults_again_and_transfers
         consulted = second.get_by_test_id("consulted-text")
         expect(consulted).to_contain_text(f"{desk.agent} is consulting you about {lead}")
         expect(second.get_by_test_id("agent-state")).to_have_text("On a call")
+        # The team leader sees who consults and who is consulted.
+        for person, words in ((desk.agent, "Consulting a colleague"), (teammate, "Consulted by")):
+            row = leader.get_by_test_id(f"agent-{person.pk}")
+            expect(row.get_by_test_id("consult")).to_contain_text(words)
         for viewport in VIEWPORTS:  # the buttons fit every width
             first.set_viewport_size({"width": viewport.width, "height": viewport.height})
             expect(first.get_by_test_id("consult-cancel")).to_be_visible()
@@ -412,6 +424,9 @@ def test_an_agent_consults_a_colleague_cancels_then_consults_again_and_transfers
         expect(first.get_by_test_id("hold")).to_be_visible()
         expect(second.get_by_test_id("consulted-panel")).to_be_hidden()
         expect(second.get_by_test_id("agent-state")).to_have_text("Ready")
+        expect(
+            leader.get_by_test_id(f"agent-{teammate.pk}").get_by_test_id("consult")
+        ).to_be_hidden()
 
         # Again, then complete the transfer with its key: the colleague has the call and card.
         first.get_by_test_id("consult").click()

@@ -238,6 +238,11 @@ def team(request: HttpRequest) -> HttpResponse:
                 "done_pause": _("%(name)s will be paused (after the call, if on one)."),
                 "done_logout": _("%(name)s will be logged out (after the call, if on one)."),
                 "failed": _("Could not send: check the connection and try again."),
+                "consult": {
+                    "consulting": _("Consulting a colleague"),
+                    "consulted": _("Consulted by a colleague"),
+                    "conference": _("In conference"),
+                },
             },
         },
     }

@@ -46,6 +46,7 @@
           return Object.assign({}, row, {
             since: now - row.elapsed_s * 1000,
             call: row.call ? Object.assign({}, row.call, { since: now - row.call.elapsed_s * 1000 }) : null,
+            consult: "", // a consultation seen live (the board itself does not know of them)
           });
         });
       },
@@ -92,6 +93,13 @@
           agent.reason = event.reason || "";
           agent.since = Date.now();
           if (event.state !== "on_call" && event.state !== "reserved") agent.call = null;
+          if (event.state !== "on_call") agent.consult = "";
+        } else if (event.type === "consult.started") {
+          agent.consult = event.role; // consulting | consulted
+        } else if (event.type === "consult.conference") {
+          agent.consult = "conference";
+        } else if (event.type === "consult.ended") {
+          agent.consult = "";
         } else if (event.type === "call.offered") {
           agent.call = { number: event.number, lead: event.lead || "", since: Date.now() };
         } else if (event.type === "call.hold" && agent.call) {
