@@ -255,3 +255,20 @@ async def test_a_consultation_the_phone_system_cannot_start_frees_the_colleague(
     assert freed["state"] == "ready"
     assert (call.agent_id, call.consultation, call.on_hold) == (first.agent_id, None, False)
     assert gateway.agent_of(offered["call_id"]) == first.agent_id  # never held, never moved
+
+
+async def test_the_agent_giving_the_status_mid_consultation_frees_the_colleague(org):
+    engine, gateway, first, second, stop, task, call_id = await _consulting(org)
+    await _settled()
+    first.send("disposition", call_id=call_id, status_code="NI", go_ready=False)
+    told = await second.expect("consult.ended")
+    freed = await _state(second, "ready")
+    await _settled()
+    consulting, live = dict(gateway.consulting), call_id in await gateway.live_calls()
+    await _stop(stop, task)
+    attempt = await query(lambda: CallAttempt.objects.select_related("status").get(call_id=call_id))
+
+    assert told["reason"] == "call_ended"
+    assert freed["state"] == "ready"
+    assert (consulting, live) == ({}, False)  # the line is home, the customer's call is over
+    assert (attempt.agent_id, attempt.status.code) == (first.agent_id, "NI")
