@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from channels.auth import AuthMiddleware, get_user
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
@@ -117,9 +118,23 @@ def signed_in_user(scope: dict[str, Any]) -> Any:
 
 class JsonTextConsumer(AsyncJsonWebsocketConsumer):
     """A socket whose browser sends JSON text of at most `max_message_chars` characters;
-    anything else is answered with `refuse` (the socket's own error message)."""
+    anything else is answered with `refuse` (the socket's own error message).
+
+    Its messages are handled without Channels' database clean-up before each one: Channels
+    closes the old database connections before every message on the process's one thread for
+    synchronous code, so each message to each socket (a call put through, a change of state)
+    first took its turn on that one thread, behind every other socket's. These sockets never
+    use that thread's connection: they read the database on `KeptThreads` (which replace a dead
+    connection) or with `database_sync_to_async` (which closes old connections around each call
+    itself)."""
 
     max_message_chars = 1000
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def refuse(self, action: str, reason: str) -> None:
         raise NotImplementedError
