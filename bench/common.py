@@ -156,7 +156,8 @@ def free_port() -> int:
 
 def start_uvicorn(application: str, port: int, **environ: str) -> subprocess.Popen[bytes]:
     """The ASGI application served by uvicorn on 127.0.0.1:port, in the project's folder."""
-    env = {**os.environ, **environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))
+    env = {**os.environ, **environ, "PYTHONPATH": path, "LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
         [
             sys.executable,
