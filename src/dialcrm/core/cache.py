@@ -18,15 +18,15 @@ import redis
 
 
 class SharedConnectionPool(redis.ConnectionPool):
-    _shared: dict[tuple[str, str], redis.ConnectionPool] = {}
-    _lock = threading.Lock()
+    _pools_by_url: dict[tuple[str, str], redis.ConnectionPool] = {}
+    _pools_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Any:
         key = (url, repr(sorted(kwargs.items(), key=lambda item: item[0])))
-        with cls._lock:
-            pool = cls._shared.get(key)
+        with cls._pools_lock:
+            pool = cls._pools_by_url.get(key)
             if pool is None:
                 pool = super().from_url(url, **kwargs)
-                cls._shared[key] = pool
+                cls._pools_by_url[key] = pool
         return pool
