@@ -119,8 +119,12 @@ if REDIS_URL:
             # redis-py stops reading after 5 s by default, exactly as long as the channel layer
             # waits for a message: a quiet WebSocket would die. The pool must also outgrow the
             # number of desks connecting at once.
+            # Messages waiting for a process's sockets share one Redis key, and what passes its
+            # capacity is dropped without a word: the default 100 lost desks' calls and states
+            # (and the engine agents' commands) when a floor started work at once.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}]
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
+                "capacity": env.integer("CHANNEL_CAPACITY", default=5000, minimum=100),
             },
         }
     }
