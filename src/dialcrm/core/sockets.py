@@ -120,17 +120,21 @@ class JsonTextConsumer(AsyncJsonWebsocketConsumer):
     """A socket whose browser sends JSON text of at most `max_message_chars` characters;
     anything else is answered with `refuse` (the socket's own error message).
 
-    Its messages are handled without Channels' database clean-up before each one: Channels
-    closes the old database connections before every message on the process's one thread for
-    synchronous code, so each message to each socket (a call put through, a change of state)
-    first took its turn on that one thread, behind every other socket's. These sockets never
-    use that thread's connection: they read the database on `KeptThreads` (which replace a dead
+    `closes_old_connections = False`: its messages are handled without Channels' database
+    clean-up before each one. Channels closes old database connections before every message on
+    the process's one thread for synchronous code, so each message to each socket (a call put
+    through, a change of state) first takes its turn on that one thread, behind every other
+    socket's. A socket whose database work all runs on `KeptThreads` (which replace a dead
     connection) or with `database_sync_to_async` (which closes old connections around each call
-    itself)."""
+    itself) does not need it: the desk's."""
 
     max_message_chars = 1000
+    closes_old_connections = True
 
     async def dispatch(self, message: dict[str, Any]) -> None:
+        if self.closes_old_connections:
+            await super().dispatch(message)
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

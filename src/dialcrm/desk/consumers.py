@@ -62,6 +62,7 @@ class DeskConsumer(JsonTextConsumer):
     """One agent's desk."""
 
     max_message_chars = MAX_MESSAGE_CHARS
+    closes_old_connections = False  # its database work runs on KeptThreads
 
     agent: Any = None
     state: str = AgentState.LOGGED_OUT
