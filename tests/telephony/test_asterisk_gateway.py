@@ -404,17 +404,26 @@ async def test_hold_takes_the_customer_out_to_music_and_unhold_brings_them_back(
     assert back == ([agent_line, "call-1"], {})
 
 
-async def test_a_transfer_moves_the_customer_to_the_other_agents_bridge(
+async def _two_agents_and_a_customer_with_the_first(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
-) -> None:
+) -> tuple[str, str]:
+    """Agents 7 and 8 on their lines; a customer answers and is put through to agent 7.
+    Returns the two agents' lines."""
     fake.script(CUSTOMER, Behaviour.human())
     await gateway.attach_agent(7, "PJSIP/agent-7")
     await gateway.attach_agent(8, "PJSIP/agent-8")
-    second_line = fake.bridges["agent-8"].channels[0]
+    line_7, line_8 = fake.bridges["agent-7"].channels[0], fake.bridges["agent-8"].channels[0]
     await gateway.originate(dial("call-1"))
     await events.next()
     await events.next()
     await gateway.connect("call-1", 7)
+    return line_7, line_8
+
+
+async def test_a_transfer_moves_the_customer_to_the_other_agents_bridge(
+    fake: FakeAri, gateway: AsteriskGateway, events: Events
+) -> None:
+    _line_7, second_line = await _two_agents_and_a_customer_with_the_first(fake, gateway, events)
     await gateway.start_recording("call-1", "campaign-3-call-1")
 
     with pytest.raises(GatewayError, match="no phone line"):
@@ -437,14 +446,7 @@ async def test_a_transfer_moves_the_customer_to_the_other_agents_bridge(
 async def test_a_consultation_moves_the_agents_line_to_the_colleague_and_back(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
 ) -> None:
-    fake.script(CUSTOMER, Behaviour.human())
-    await gateway.attach_agent(7, "PJSIP/agent-7")
-    await gateway.attach_agent(8, "PJSIP/agent-8")
-    line_7, line_8 = fake.bridges["agent-7"].channels[0], fake.bridges["agent-8"].channels[0]
-    await gateway.originate(dial("call-1"))
-    await events.next()
-    await events.next()
-    await gateway.connect("call-1", 7)
+    line_7, line_8 = await _two_agents_and_a_customer_with_the_first(fake, gateway, events)
 
     await gateway.hold("call-1")
     await gateway.consult(7, 8)
@@ -468,14 +470,7 @@ async def test_a_consultation_moves_the_agents_line_to_the_colleague_and_back(
 async def test_a_conference_joins_the_customer_and_the_first_agent_may_leave_it(
     fake: FakeAri, gateway: AsteriskGateway, events: Events
 ) -> None:
-    fake.script(CUSTOMER, Behaviour.human())
-    await gateway.attach_agent(7, "PJSIP/agent-7")
-    await gateway.attach_agent(8, "PJSIP/agent-8")
-    line_7, line_8 = fake.bridges["agent-7"].channels[0], fake.bridges["agent-8"].channels[0]
-    await gateway.originate(dial("call-1"))
-    await events.next()
-    await events.next()
-    await gateway.connect("call-1", 7)
+    line_7, line_8 = await _two_agents_and_a_customer_with_the_first(fake, gateway, events)
     await gateway.hold("call-1")
     await gateway.consult(7, 8)
 
