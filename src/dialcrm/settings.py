@@ -128,6 +128,15 @@ if REDIS_URL:
             },
         }
     }
+    if env.string("CHANNEL_LAYER", default="redis") == "redis-pubsub":
+        # Redis publish/subscribe: a process's messages are pushed to it, not taken one at a
+        # time with a few round trips each (no capacity; nothing waits for a socket that is gone).
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL]},
+            }
+        }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
