@@ -206,6 +206,8 @@ class CampaignRunner:
         self.stop_checked_at = -1e9  # the event loop's time of the last stop-condition check
         self.figures_sent_at = -1e9  # ... and of the last figures sent to the wallboards
         self.decision_due = False  # a decision is asked for (`decide_soon`)
+        self.decisions_to_dial = 0  # decisions that wanted calls placed ...
+        self.decisions_short = 0  # ... and those of them the hopper could not serve in full
         self.stopping = False  # the engine is recording a stop: a look at the states waits
         self.wallboard = WallboardFigures()
 
@@ -325,6 +327,10 @@ class CampaignRunner:
         low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
         if len(self.hopper) < low_water:
             self.refill(now_s, 2 * low_water)
+        # Decisions to dial the hopper could not serve in full: dialing waited for the database.
+        if wanted:
+            self.decisions_to_dial += 1
+            self.decisions_short += wanted > len(self.hopper)
         for _ in range(min(wanted, len(self.hopper))):
             self.dial(self.hopper.popleft(), now_s)
 
@@ -1510,6 +1516,9 @@ class Engine:
         runner.halt()
         campaign_id = runner.settings.campaign_id
         try:
+            # The records of the dials placed before the stop are written first: a campaign
+            # shown stopped has every one of them (they are on another thread than the state).
+            await asyncio.wrap_future(runner.write(_nothing))
             stopped = await self.read(campaign_services.system_stop, campaign_id, code)
             if stopped:
                 runner.stop_code = code
@@ -1754,6 +1763,10 @@ class Engine:
             self._control.submit(store.release, campaign_id, alone=True)
         self._control.shutdown()
         self._claims.shutdown()
+
+
+def _nothing() -> None:
+    """A records thread's barrier: done once everything queued before it is written."""
 
 
 def _record_threads() -> int:
