@@ -60,8 +60,9 @@ def _figures_after_read(runner: CampaignRunner, now_s: float) -> dict[str, Any]:
     """Figures once the database's figures asked for by this call have come back."""
     runner.wallboard.read_at_s = -float("inf")
     runner.figures(now_s)
-    assert runner.wallboard.reading is not None
+    assert runner.wallboard.reading is not None and runner.wallboard.counting is not None
     runner.wallboard.reading.result(timeout=10)
+    runner.wallboard.counting.result(timeout=10)
     return runner.figures(now_s)
 
 

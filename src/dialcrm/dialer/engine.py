@@ -1261,12 +1261,17 @@ class Engine:
         """Run a hopper function (claim, release) in the hopper's thread, in order."""
         return _submit(self._claims, function, *args, **kwargs)
 
-    async def read(self, function: Callable[..., T], *args: Any) -> T:
+    def look_up(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run a database function in the control thread, in order, on its own (ownership
-        locks are taken this way, on the connection that holds them)."""
+        locks are taken this way, on the connection that holds them; reads run there, off the
+        records' way); failures are logged."""
         future = self._control.submit(function, *args, alone=True)
         future.add_done_callback(_log_failure)
-        return await asyncio.wrap_future(future)
+        return future
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """`look_up`, awaited."""
+        return await asyncio.wrap_future(self.look_up(function, *args))
 
     def spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

@@ -1,10 +1,12 @@
 """The wallboard's part of a running campaign's figures (`campaign.figures`, every second).
 
 What the engine holds live (agents and their time in state, calls, the abandon ledger) is read
-each second at the cost of a pass over the campaign's agents. What only the database knows (sales
-of the day, dialable leads left) is read once a minute in the engine's records thread, so it
-comes after every record the engine wrote before it; sales the engine hears of in between (a
-status of the sale category) are added on top until the next read.
+each second at the cost of a pass over the campaign's agents. What only the database knows is
+read once a minute: the sales of the day in the campaign's records thread, so the read comes
+after every record the engine wrote before it (sales the engine hears of in between, a status of
+the sale category, are added on top until the next read); the dialable leads left in the
+engine's control thread (a count over a list's leads, hundreds of thousands of them, must not
+hold the records back).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import collections
 import datetime
 import math
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
 HOUR_S = 3600.0
 LATEST_FIGURES_S = 30  # how long the latest figures stay in the cache once no engine sends
-READ_EVERY_S = 60.0  # clock seconds between reads of the database's figures
+READ_EVERY_S = 60.0  # clock seconds between reads of the day's sales
+COUNT_EVERY_S = 60.0  # real seconds between counts of the dialable leads left
 DIALABLE_STATES = (LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK)
 WORKING_STATES = frozenset(
     {AgentStatus.READY, AgentStatus.ON_CALL, AgentStatus.WRAP_UP, AgentStatus.RESERVED}
@@ -45,7 +49,6 @@ class StoredFigures:
     day_start_s: float  # the installation's midnight of the day read
     sale_codes: frozenset[str]  # upper-case codes of the company's sale statuses
     sales_by_hour: dict[float, int]  # hour start (epoch seconds) -> sales
-    dialable_leads: int
 
 
 def latest_figures_key(campaign_id: int) -> str:
@@ -58,10 +61,8 @@ def day_start(now_s: float) -> float:
     return seconds(local.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
-def read_stored(
-    campaign_id: int, company_id: int, list_ids: list[int], now_s: float
-) -> StoredFigures:
-    """Sales of the day by hour (of the call's end) and the leads still to call."""
+def read_stored(campaign_id: int, company_id: int, now_s: float) -> StoredFigures:
+    """Sales of the day by hour (of the call's end)."""
     start_s = day_start(now_s)
     sales = (
         CallAttempt.objects.filter(
@@ -78,10 +79,13 @@ def read_stored(
         day_start_s=start_s,
         sale_codes=frozenset(code.upper() for code in codes.values_list("code", flat=True)),
         sales_by_hour={seconds(row["hour"]): row["sales"] for row in sales if row["hour"]},
-        dialable_leads=Lead.objects.filter(
-            call_list_id__in=list_ids, state__in=DIALABLE_STATES
-        ).count(),
     )
+
+
+def count_dialable(list_ids: list[int]) -> int:
+    """The leads of the lists still to call."""
+    count: int = Lead.objects.filter(call_list_id__in=list_ids, state__in=DIALABLE_STATES).count()
+    return count
 
 
 def _hour(at_s: float) -> float:
@@ -97,6 +101,9 @@ class WallboardFigures:
     read_at_s: float = -math.inf
     sales_since_read: collections.Counter[float] = field(default_factory=collections.Counter)
     sales_since_request: collections.Counter[float] = field(default_factory=collections.Counter)
+    dialable_leads: int | None = None
+    counting: Future[int] | None = None
+    counted_at: float = -math.inf  # time.monotonic() of the last count asked for
 
     def note_status(self, status_code: str, now_s: float) -> None:
         """An agent set a status: a sale counts at once (its record is still on its way)."""
@@ -116,11 +123,16 @@ class WallboardFigures:
             self.sales_since_request = collections.Counter()
             settings = runner.settings
             self.reading = runner.write(
-                read_stored,
-                settings.campaign_id,
-                settings.company_id,
-                list(settings.list_priorities),
-                now_s,
+                read_stored, settings.campaign_id, settings.company_id, now_s
+            )
+        if self.counting is not None and self.counting.done():
+            if self.counting.exception() is None:
+                self.dialable_leads = self.counting.result()
+            self.counting = None
+        if self.counting is None and time.monotonic() - self.counted_at >= COUNT_EVERY_S:
+            self.counted_at = time.monotonic()
+            self.counting = runner.engine.look_up(
+                count_dialable, list(runner.settings.list_priorities)
             )
 
     def figures(self, runner: CampaignRunner, now_s: float) -> dict[str, Any]:
@@ -163,5 +175,5 @@ class WallboardFigures:
             "human_answers_today": today.human_answers,
             "abandoned_today": today.abandoned,
             "hours": hours,
-            "dialable_leads": self.stored.dialable_leads if self.stored is not None else None,
+            "dialable_leads": self.dialable_leads,
         }
