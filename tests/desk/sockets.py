@@ -46,6 +46,9 @@ class SocketClient(ApplicationCommunicator):  # type: ignore[misc]
         assert response["type"] == "websocket.send", response
         return json.loads(response["text"])
 
-    async def disconnect(self, code: int = 1000, timeout: float = 1) -> None:
+    async def disconnect(self, code: int = 1000, timeout: float = 10) -> None:
+        """The browser goes; the application's disconnect handler runs to its end (cut short at
+        `timeout`, as asgiref's `wait` cancels it: a second was too short on a busy machine for
+        a handler that tells the engine, such as a consulted desk's)."""
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)

@@ -4,6 +4,7 @@ its chart and table, and downloads an export, at the three screen sizes."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ def test_a_manager_filters_a_report_sees_the_chart_and_downloads_it(
     expect(page).to_have_url(path_is("/"))
     if viewport.has_navbar_toggler:
         page.get_by_role("button", name="Menu").click()
+        # The menu slides open: its sections take clicks once it has (a click during the
+        # slide can land on a section that then closes, on a busy machine).
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     page.get_by_role("button", name="Reports", exact=True).click()  # the menu's section
     page.locator("#main-nav").get_by_role("link", name="Reports", exact=True).click()
     expect(page).to_have_url(path_is("/reports/"))

@@ -215,6 +215,10 @@ class CampaignRunner:
         """Run a database function with the campaign's records, in order (see `Engine.write`)."""
         return self.engine.write(self.settings.campaign_id, function, *args, **kwargs)
 
+    def claim(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a hopper function for the campaign, in order (see `Engine.claim`)."""
+        return self.engine.claim(self.settings.campaign_id, function, *args, **kwargs)
+
     def _strategy(self) -> PacingStrategy | None:
         mode = self.settings.dial_mode
         if mode == "predictive":
@@ -350,7 +354,7 @@ class CampaignRunner:
     def refill(self, now_s: float, size: int) -> None:
         if self.refill_future is not None:
             return
-        future = self.engine.claim(store.claim_leads, self.settings, size, now_s)
+        future = self.claim(store.claim_leads, self.settings, size, now_s)
         self.refill_future = future
         future.add_done_callback(
             lambda done: self.engine.post(("hopper", self.settings.campaign_id, done))
@@ -389,9 +393,9 @@ class CampaignRunner:
         chosen = [by_id[int(str(candidate.lead_id))] for candidate in ranked]
         held = [lead for lead in claimed if lead.lead_id not in {item.lead_id for item in chosen}]
         if held:
-            self.engine.claim(store.release_leads, held)
+            self.claim(store.release_leads, held)
         if not self.is_dialing:
-            self.engine.claim(store.release_leads, chosen)
+            self.claim(store.release_leads, chosen)
             return
         self.hopper.extend(chosen)
 
@@ -1034,7 +1038,7 @@ class CampaignRunner:
         if agent.state != AgentState.READY or agent.previewed is not None:
             return Refusal("be_ready_to_preview")
         self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
-        claim = self.engine.claim(store.claim_leads, self.settings, 1, now_s)
+        claim = self.claim(store.claim_leads, self.settings, 1, now_s)
         claim.add_done_callback(
             lambda done: self.engine.post(
                 ("previewed", self.settings.campaign_id, agent.agent_id, done)
@@ -1049,7 +1053,7 @@ class CampaignRunner:
         agent = self.agents.get(agent_id)
         if agent is None or agent.state != AgentState.RESERVED:
             if leads:
-                self.engine.claim(store.release_leads, leads)
+                self.claim(store.release_leads, leads)
             return
         if not leads:
             self.engine.set_state(self, agent, AgentState.READY, now_s)
@@ -1080,7 +1084,7 @@ class CampaignRunner:
             ):
                 return Refusal("be_ready_to_dial")
             self.engine.set_state(self, agent, AgentState.RESERVED, now_s)
-            lookup = self.engine.claim(store.manual_lead, self.settings, command.number, now_s)
+            lookup = self.claim(store.manual_lead, self.settings, command.number, now_s)
             lookup.add_done_callback(
                 lambda done: self.engine.post(
                     ("manual", self.settings.campaign_id, agent.agent_id, done)
@@ -1098,7 +1102,7 @@ class CampaignRunner:
         error = lookup.exception()
         if agent is None:
             if error is None:
-                self.engine.claim(store.release_leads, [lookup.result()])
+                self.claim(store.release_leads, [lookup.result()])
             return
         if error is not None:
             refusal = (
@@ -1129,7 +1133,7 @@ class CampaignRunner:
     def skip(self, agent: AgentSession, now_s: float) -> Refusal | None:
         if agent.previewed is None:
             return Refusal("no_lead_to_skip")
-        self.engine.claim(store.release_leads, [agent.previewed])
+        self.claim(store.release_leads, [agent.previewed])
         agent.previewed = None
         self.engine.set_state(self, agent, AgentState.READY, now_s)
         return None
@@ -1177,7 +1181,7 @@ class CampaignRunner:
     def halt(self) -> None:
         """No new dials: the calls in flight finish; the leads in the hopper are given back."""
         self.is_dialing = False
-        self.engine.claim(store.release_leads, list(self.hopper))
+        self.claim(store.release_leads, list(self.hopper))
         self.hopper.clear()
 
     def figures(self, now_s: float) -> dict[str, Any]:
@@ -1237,7 +1241,10 @@ class Engine:
         self._records = [
             RecordWriter(name=f"dialer-records-{index}") for index in range(_record_threads())
         ]
-        self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-hopper")
+        self._claims = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dialer-hopper-{index}")
+            for index in range(len(self._records))
+        ]
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
@@ -1257,9 +1264,11 @@ class Engine:
         future.add_done_callback(_log_failure)
         return future
 
-    def claim(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run a hopper function (claim, release) in the hopper's thread, in order."""
-        return _submit(self._claims, function, *args, **kwargs)
+    def claim(self, shard: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run a hopper function (claim, release, stop check) in the hopper thread of `shard`
+        (a campaign's id: its claims and releases stay in order), beside the records threads
+        (one hopper thread each)."""
+        return _submit(self._claims[shard % len(self._claims)], function, *args, **kwargs)
 
     def look_up(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run a database function in the control thread, in order, on its own (ownership
@@ -1393,7 +1402,7 @@ class Engine:
                     runner.take_hopper([] if future.exception() else future.result(), now_s)
                     runner.decide_soon()
                 elif not future.exception():
-                    self.claim(store.release_leads, future.result())
+                    self.claim(item[1], store.release_leads, future.result())
             elif item[0] in ("previewed", "manual"):
                 runner = self.runners.get(item[1])
                 if runner is None:
@@ -1506,7 +1515,7 @@ class Engine:
 
     async def _check_stop(self, runner: CampaignRunner, now_s: float) -> None:
         # In the hopper's thread, beside the other reads of leads: a dial's record never waits.
-        code = await asyncio.wrap_future(self.claim(store.stop_condition, runner.settings, now_s))
+        code = await asyncio.wrap_future(runner.claim(store.stop_condition, runner.settings, now_s))
         if code is not None:
             await self.stop_campaign(runner, code)
 
@@ -1747,10 +1756,10 @@ class Engine:
     async def shutdown(self) -> None:
         now_s = self.clock.now()
         for runner in self.runners.values():
-            self.claim(store.release_leads, list(runner.hopper))
+            runner.claim(store.release_leads, list(runner.hopper))
             if runner.refill_future is not None:
                 # Leads claimed for a hopper not filled yet: the claim ran first (one thread).
-                self.claim(_release_claimed, runner.refill_future)
+                runner.claim(_release_claimed, runner.refill_future)
             for agent_id in runner.agents:
                 self.write(agent_id, store.close_open_intervals, [agent_id], now_s)
         for task in list(self._tasks):
@@ -1761,13 +1770,15 @@ class Engine:
         """Stop the database threads once their work is done, each closing its connection:
         the records first, then the campaigns' locks are let go (another engine may take them
         with every record written)."""
-        self.claim(_close_connection)
+        for claims in self._claims:
+            claims.submit(_close_connection)
         for writer in self._records:
             writer.shutdown()
         for campaign_id in self.runners:
             self._control.submit(store.release, campaign_id, alone=True)
         self._control.shutdown()
-        self._claims.shutdown()
+        for claims in self._claims:
+            claims.shutdown()
 
 
 def _nothing() -> None:
