@@ -128,7 +128,7 @@ if REDIS_URL:
             },
         }
     }
-    if env.string("CHANNEL_LAYER", default="redis") == "redis-pubsub":
+    if env.choice("CHANNEL_LAYER", ("redis", "redis-pubsub"), default="redis") == "redis-pubsub":
         # Redis publish/subscribe: a process's messages are pushed to it, not taken one at a
         # time with a few round trips each (no capacity; nothing waits for a socket that is gone).
         CHANNEL_LAYERS = {
