@@ -7,6 +7,7 @@ the contact, then the sale, arrive. At phone, tablet and desktop widths, with sc
 from __future__ import annotations
 
 import asyncio
+import datetime
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from dialcrm.core.choices import Role
@@ -114,3 +116,44 @@ def test_a_team_leader_watches_the_campaign_live(
     expect(page.locator("body")).to_have_class(re.compile("wallboard-full"))
     expect(page.locator("nav.navbar")).to_be_hidden()
     save_screenshot(page, viewport, "wallboard-full-screen")
+
+
+@pytest.fixture
+def over_the_cap(desk: DeskCampaign) -> DeskCampaign:
+    """50 live answers today, 2 of them abandoned (4 %, over the 3 % cap), stored before the
+    engine starts (it reads a campaign's abandon history when it takes the campaign)."""
+    now = timezone.now()
+    CallAttempt.objects.bulk_create(
+        CallAttempt(
+            campaign=desk.campaign,
+            lead=desk.leads[0],
+            number="+40720000000",
+            mode="predictive",
+            dialed_at=now - datetime.timedelta(minutes=30),
+            answered_at=now - datetime.timedelta(minutes=30),
+            connected_at=None if index < 2 else now,
+            is_abandoned=index < 2,
+            outcome="abandoned" if index < 2 else "contact",
+        )
+        for index in range(50)
+    )
+    return desk
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS[-1:], ids=str)
+def test_the_wallboard_says_when_the_abandon_guard_holds_dialing(
+    over_the_cap: DeskCampaign,
+    leader_page: Page,
+    org: Any,
+    viewport: Viewport,
+    sign_in: Callable[..., None],
+) -> None:
+    page = leader_page
+    sign_in(page, org[Role.TEAM_LEADER].username)
+    page.goto(f"/wallboard/{over_the_cap.campaign.pk}/")
+    expect(page.get_by_test_id("connection")).to_have_text("Live")
+
+    expect(page.get_by_test_id("abandon-guard")).to_be_visible()
+    expect(page.get_by_test_id("abandon-guard")).to_contain_text("4.00 %")
+    expect(page.get_by_test_id("abandon-guard")).to_contain_text("one call per ready agent")
+    save_screenshot(page, viewport, "wallboard-abandon-guard")

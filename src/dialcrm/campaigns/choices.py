@@ -76,12 +76,11 @@ class CampaignState(models.TextChoices):
 
 
 class StopReason(models.TextChoices):
-    """Why the dialer engine stopped or paused a campaign by itself."""
+    """Why the dialer engine stopped a campaign by itself."""
 
     OBJECTIVE_REACHED = "objective_reached", _("Objective reached")
     LIST_EXHAUSTED = "list_exhausted", _("No lead left to call")
     ENDED = "ended", _("End date passed")
-    ABANDON_GUARD = "abandon_guard", _("Abandon rate at its cap")
 
 
 class ImportState(models.TextChoices):

@@ -191,8 +191,6 @@ def change_campaign_state(
             readiness = check_readiness(locked)
             if not readiness.is_ready:
                 raise ValidationError({"state": readiness.problems})
-            if locked.stop_code == StopReason.ABANDON_GUARD and not reason.strip():
-                _check_abandon_rate_safe(locked)
         previous_state = locked.state
         locked.state = target
         locked.state_reason = reason[:300]
@@ -204,37 +202,8 @@ def change_campaign_state(
     return campaign
 
 
-def _check_abandon_rate_safe(campaign: Campaign) -> None:
-    """A campaign the abandon guard paused resumes only when its abandon rate is back under the
-    cap, or with a reason (the manager's explicit override, kept in the audit log)."""
-    from dialcrm.dialer import store  # the dialer reads campaigns: imported when needed only
-
-    rate = store.abandon_guard_rate(
-        campaign.pk, float(campaign.max_abandon_rate) / 100, timezone.now().timestamp()
-    )
-    if rate is not None:
-        raise ValidationError(
-            {
-                "state": _(
-                    "The abandon rate is still %(rate)s%% (the cap is %(cap)s%%). Wait until it "
-                    "falls, or give a reason to resume anyway: it is kept in the audit log."
-                )
-                % {"rate": f"{rate * 100:.2f}", "cap": campaign.max_abandon_rate}
-            }
-        )
-
-
-# What the dialer engine does at each stop condition.
-SYSTEM_STOPS = {
-    StopReason.OBJECTIVE_REACHED: CampaignState.COMPLETED,
-    StopReason.LIST_EXHAUSTED: CampaignState.COMPLETED,
-    StopReason.ENDED: CampaignState.COMPLETED,
-    StopReason.ABANDON_GUARD: CampaignState.PAUSED,
-}
-
-
 def system_stop(campaign_id: int, code: str) -> bool:
-    """The dialer engine stops (completes) or pauses a running campaign at a stop condition,
+    """The dialer engine completes a running campaign at a stop condition,
     with the reason's code and label; audited as the system's action, and the webhook fires.
     False if the campaign was no longer running (a manager acted first)."""
     reason = StopReason(code)
@@ -247,7 +216,7 @@ def system_stop(campaign_id: int, code: str) -> bool:
         if locked.state != CampaignState.RUNNING:
             return False
         previous = (locked.state, locked.state_reason, locked.stop_code)
-        locked.state = SYSTEM_STOPS[reason]
+        locked.state = CampaignState.COMPLETED
         locked.state_reason = str(reason.label)
         locked.stop_code = reason.value
         locked.state_changed_at = timezone.now()

@@ -40,6 +40,7 @@ from dialcrm.dialer.core.pacing import (
     Progressive,
     RingTimeManagingStrategy,
     make_strategy,
+    progressive_calls,
 )
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 from dialcrm.dialer.core.states import AgentStatus as AgentState
@@ -203,6 +204,9 @@ class CampaignRunner:
         self.ringing_order: list[LiveCall] = []
         self.dials = 0
         self.stop_code = ""  # why the engine stopped the campaign (a StopReason), if it did
+        # The abandon rate while it is at the cap in a legal window (the abandon guard holds
+        # dialing to one call per ready agent meanwhile), None otherwise.
+        self.guarded_rate: float | None = None
         self.stop_checked_at = -1e9  # the event loop's time of the last stop-condition check
         self.figures_sent_at = -1e9  # ... and of the last figures sent to the wallboards
         self.decision_due = False  # a decision is asked for (`decide_soon`)
@@ -315,13 +319,18 @@ class CampaignRunner:
         """Place as many calls as the strategy asks, from the hopper."""
         if not self.is_dialing or self.strategy is None or not self.engine.gateway_up:
             return
+        self._guard(now_s)
         if (
             not any(agent.state == AgentState.READY for agent in self.agents.values())
             and not self.calls
         ):
             return
         snapshot = self.snapshot(now_s)
-        if isinstance(self.strategy, RingTimeManagingStrategy):
+        if self.guarded_rate is not None:
+            # The abandon guard: one call per ready agent, which cannot abandon, until the rate
+            # is back under the cap (VICIdial's ADAPT_HARD_LIMIT). The floor keeps working.
+            wanted = progressive_calls(snapshot)
+        elif isinstance(self.strategy, RingTimeManagingStrategy):
             decision = self.strategy.decide(snapshot)
             wanted = decision.calls_to_place
             self._release(decision.release, now_s)
@@ -337,6 +346,18 @@ class CampaignRunner:
             self.decisions_short += wanted > len(self.hopper)
         for _ in range(min(wanted, len(self.hopper))):
             self.dial(self.hopper.popleft(), now_s)
+
+    def _guard(self, now_s: float) -> None:
+        rate = store.guarded_rate(self.ledger, now_s, self.settings.abandon_cap)
+        if (rate is None) != (self.guarded_rate is None):
+            logger.info(
+                "engine: campaign %s %s",
+                self.settings.campaign_id,
+                f"abandon rate {rate:.2%} at its cap: dialing one call per ready agent"
+                if rate is not None
+                else "abandon rate back under its cap: pacing resumes",
+            )
+        self.guarded_rate = rate
 
     def _release(self, positions: tuple[int, ...], now_s: float) -> None:
         """Hang up calls that rang the legal minimum and would now most likely find no agent
@@ -560,9 +581,6 @@ class CampaignRunner:
             cause="abandoned",
             wait_s=now_s - answered,
         )
-        cap = self.settings.abandon_cap
-        if self.is_dialing and store.guarded_rate(self.ledger, now_s, cap) is not None:
-            self.engine.spawn(self.engine.stop_campaign(self, StopReason.ABANDON_GUARD))
         self.engine.spawn(self._play_then_hang_up(call.call_id, self.settings.safe_harbour_message))
 
     async def _play_then_hang_up(self, call_id: str, message: str) -> None:
@@ -1205,6 +1223,7 @@ class CampaignRunner:
             "human_answers_24h": day.human_answers,
             "is_dialing": self.is_dialing,
             "stop_reason": self.stop_code,
+            "abandon_guard_rate": store.guarded_rate(self.ledger, now_s, self.settings.abandon_cap),
             **self.wallboard.figures(self, now_s),
         }
 
@@ -1545,7 +1564,7 @@ class Engine:
         message = {
             "type": "campaign.stopped",
             "campaign_id": campaign_id,
-            "state": str(campaign_services.SYSTEM_STOPS[reason]),
+            "state": "completed",
             "reason": code,
             "label": str(reason.label),
         }

@@ -865,14 +865,6 @@ def guarded_rate(ledger: AbandonLedger, now_s: float, cap: float) -> float | Non
     return None
 
 
-def abandon_guard_rate(campaign_id: int, cap: float, now_s: float) -> float | None:
-    """The campaign's abandon rate if it is still at or over its cap, from its records."""
-    ledger = AbandonLedger()
-    for answered_s, abandoned in abandon_history(campaign_id, now_s - US_CAMPAIGN_WINDOW_S):
-        ledger.record(answered_s, abandoned=abandoned)
-    return guarded_rate(ledger, now_s, cap)
-
-
 def _objective_reached(campaign_id: int, kind: str, target: int) -> bool:
     """Sales: the accepted sales (quality's count). Appointments and information: the leads
     whose call on this campaign ended with a positive-contact or sale status (an appointment

@@ -40,6 +40,7 @@ CAMPAIGN_FIELDS = (
     "hours",
     "is_dialing",
     "stop_reason",
+    "abandon_guard_rate",
 )
 
 

@@ -1,5 +1,6 @@
-"""Why a campaign stops: the engine stops (or pauses) it at each stop condition, says why,
-lets the calls in flight finish and dials nothing after; "nothing to dial right now" waits."""
+"""Why a campaign stops: the engine completes it at each stop condition, says why, lets the
+calls in flight finish and dials nothing after; "nothing to dial right now" waits. The abandon
+guard does not stop a campaign: it holds dialing to one call per ready agent."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import datetime
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from dialcrm.core.choices import Role
 from dialcrm.core.models import AuditEntry
 from dialcrm.desk.choices import SaleState
 from dialcrm.desk.models import Sale
+from dialcrm.dialer import engine as engine_module
 from dialcrm.dialer import store
 from dialcrm.dialer.bots import SimulatedAgent
 from dialcrm.dialer.core.distributions import Distribution
@@ -241,36 +242,64 @@ def test_accepted_sales_count_toward_a_sales_objective(org, monkeypatch):
     assert store.stop_condition(settings, now_s) == StopReason.OBJECTIVE_REACHED
 
 
-async def test_the_abandon_guard_pauses_the_campaign(org, transactional_db):
-    running = await query(lambda: make_running_campaign(org, leads=5, dial_mode="progressive"))
+class EagerStrategy:
+    """Keeps ten of the dialer's calls ringing, whoever is ready: far more than the agents."""
+
+    name = "eager"
+
+    def calls_to_place(self, snapshot: Any) -> int:
+        return max(0, 10 - len(snapshot.ringing_ages_s))
+
+
+async def _until(condition: Any, timeout_s: float = 10.0) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition was not met in time")
+
+
+async def test_the_abandon_guard_holds_dialing_to_one_call_per_ready_agent(
+    org, transactional_db, monkeypatch
+):
+    running = await query(lambda: make_running_campaign(org, leads=40))
+    await query(lambda: _attempts(running, answers=50, abandoned=2))  # 4% today: over the 3% cap
+    monkeypatch.setattr(engine_module, "make_strategy", lambda name: EagerStrategy())
     customers = dataclasses.replace(
-        quick_customers(human=1.0, busy=0.0), time_to_answer_s=Distribution.constant(10.0)
+        quick_customers(human=1.0, busy=0.0), time_to_answer_s=Distribution.constant(20.0)
     )
     recorder = Recorder()
-    engine = _engine(customers, recorder)
-    agent = running.agents[0]
-    engine.submit(AgentCommand("login", agent.pk, running.campaign.pk, endpoint="Local/x"))
-    engine.submit(AgentCommand("ready", agent.pk))
+    clock = Clock(speedup=1)  # nothing answers (20 s) while the test looks
+    engine = Engine(SimulatedGateway(clock, customers, seed=3), clock, recorder)
+    _login(engine, running)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
-    await asyncio.sleep(0.3)  # the engine took the campaign and dialled for the ready agent
-    runner = engine.runners[running.campaign.pk]
-    now_s = engine.clock.now()
-    for index in range(49):  # 1 abandoned in 49 live answers: 2%, under the 3% cap
-        runner.ledger.record(now_s - 600 + index, abandoned=index == 0)
-    engine.submit(AgentCommand("pause", agent.pk, reason="break"))
-    await asyncio.sleep(1.5)  # the call is answered with nobody ready: abandoned, 2 in 50
-    stop.set()
-    await asyncio.wait_for(task, timeout=30)
     pk = running.campaign.pk
+    try:
+        await _until(lambda: pk in engine.runners and len(engine.runners[pk].calls) >= 2)
+        runner = engine.runners[pk]
+        await asyncio.sleep(0.5)  # decisions and ticks pass: the guard still holds
+        held_calls = len(runner.calls)
+        held_rate = runner.guarded_rate
+        held_figures = runner.figures(engine.clock.now())
+
+        # 100 more live answers without an abandon: 2 in 150, under the cap. Pacing resumes.
+        now_s = engine.clock.now()
+        for index in range(100):
+            runner.ledger.record(now_s - 200 + index, abandoned=False)
+        await _until(lambda: len(runner.calls) >= 10)
+        resumed_rate = runner.guarded_rate
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
     campaign = await query(lambda: _campaign(pk))
 
-    assert campaign.state == CampaignState.PAUSED
-    assert campaign.stop_code == StopReason.ABANDON_GUARD
-    assert await query(lambda: CallAttempt.objects.filter(is_abandoned=True).count()) == 1
-    assert await query(lambda: _in_flight(pk)) == 0
-    message = _stopped_message(recorder, StopReason.ABANDON_GUARD)[0]
-    assert message["state"] == "paused"
+    assert held_calls == 2  # one per ready agent, though the strategy asked for ten
+    assert held_rate == pytest.approx(0.04)
+    assert held_figures["abandon_guard_rate"] == pytest.approx(0.04)
+    assert board_figures(held_figures, {})["abandon_guard_rate"] == pytest.approx(0.04)
+    assert resumed_rate is None
+    assert (campaign.state, campaign.stop_code) == (CampaignState.RUNNING, "")  # never paused
 
 
 def _attempts(running: Any, answers: int, abandoned: int) -> None:
@@ -292,31 +321,6 @@ def _attempts(running: Any, answers: int, abandoned: int) -> None:
     )
 
 
-def test_a_campaign_paused_by_the_guard_resumes_when_safe_or_with_a_reason(org):
-    running = make_running_campaign(org, leads=3)
-    assert services.system_stop(running.campaign.pk, StopReason.ABANDON_GUARD)
-    _attempts(running, answers=60, abandoned=3)  # 5% over the last 24 hours
-    campaign = _campaign(running.campaign.pk)
-    with pytest.raises(ValidationError) as refused:
-        services.change_campaign_state(org["manager"], campaign, "start")
-    assert "5.00%" in str(refused.value)
-    assert _campaign(campaign.pk).state == CampaignState.PAUSED
-
-    services.change_campaign_state(org["manager"], campaign, "start", "Client approved a retry")
-    campaign = _campaign(campaign.pk)
-    assert campaign.state == CampaignState.RUNNING
-    assert campaign.stop_code == ""
-    assert campaign.state_reason == "Client approved a retry"
-
-
-def test_a_campaign_paused_by_the_guard_resumes_freely_once_under_the_cap(org):
-    running = make_running_campaign(org, leads=3)
-    services.system_stop(running.campaign.pk, StopReason.ABANDON_GUARD)
-    _attempts(running, answers=100, abandoned=2)  # 2%
-    services.change_campaign_state(org["manager"], _campaign(running.campaign.pk), "start")
-    assert _campaign(running.campaign.pk).state == CampaignState.RUNNING
-
-
 def test_the_system_stop_leaves_a_campaign_a_manager_paused_alone(org):
     running = make_running_campaign(org, leads=3)
     services.change_campaign_state(org["manager"], running.campaign, "pause", "Lunch")
@@ -326,53 +330,26 @@ def test_the_system_stop_leaves_a_campaign_a_manager_paused_alone(org):
 
 
 def test_the_wallboard_names_why_the_engine_stopped_the_campaign():
-    assert board_figures({"stop_reason": "abandon_guard"}, {})["stop_label"] == str(
-        StopReason.ABANDON_GUARD.label
+    assert board_figures({"stop_reason": "list_exhausted"}, {})["stop_label"] == str(
+        StopReason.LIST_EXHAUSTED.label
     )
     assert board_figures({"stop_reason": ""}, {})["stop_label"] == ""
     assert board_figures({"stop_reason": "from_a_newer_engine"}, {})["stop_label"] == ""
 
 
-def _guard_paused(org: Any) -> Campaign:
-    running = make_running_campaign(org, leads=3)
-    services.system_stop(running.campaign.pk, StopReason.ABANDON_GUARD)
-    _attempts(running, answers=60, abandoned=3)  # 5%
-    return running.campaign
-
-
 def test_the_api_and_the_campaign_screen_say_why_the_dialer_stopped_it(org, client_for):
-    campaign = _guard_paused(org)
+    running = make_running_campaign(org, leads=3)
+    assert services.system_stop(running.campaign.pk, StopReason.LIST_EXHAUSTED)
     manager = client_for(org[Role.LOCATION_MANAGER])
 
-    shown = manager.get(f"/api/campaigns/campaigns/{campaign.pk}").json()
-    page = manager.get(reverse("campaigns:campaign_detail", args=[campaign.pk]))
-    refused = manager.post(f"/api/campaigns/campaigns/{campaign.pk}/start")
-    resumed = manager.post(f"/api/campaigns/campaigns/{campaign.pk}/start?reason=Client+agreed")
+    shown = manager.get(f"/api/campaigns/campaigns/{running.campaign.pk}").json()
+    page = manager.get(reverse("campaigns:campaign_detail", args=[running.campaign.pk]))
 
-    assert (shown["state"], shown["stop_code"]) == ("paused", "abandon_guard")
-    assert shown["state_reason"] == str(StopReason.ABANDON_GUARD.label)
-    assert "Stopped by the dialer: Abandon rate at its cap" in page.content.decode()
-    assert refused.status_code == 422
-    assert refused.json()["detail"][0]["field"] == "state"
-    assert "5.00%" in refused.json()["detail"][0]["message"]
-    assert resumed.status_code == 200, resumed.content
-    assert (resumed.json()["state"], resumed.json()["stop_code"]) == ("running", "")
+    assert (shown["state"], shown["stop_code"]) == ("completed", "list_exhausted")
+    assert shown["state_reason"] == str(StopReason.LIST_EXHAUSTED.label)
+    assert "Stopped by the dialer: No lead left to call" in page.content.decode()
     entry = AuditEntry.objects.filter(
-        object_type="campaigns.campaign", object_id=str(campaign.pk), staff__isnull=False
+        object_type="campaigns.campaign", object_id=str(running.campaign.pk)
     ).latest("pk")
-    assert entry.staff == org[Role.LOCATION_MANAGER]
-    assert entry.changes["state_reason"][1] == "Client agreed"  # the override, audited
-
-
-@pytest.mark.parametrize(
-    ("role", "expected"), [(Role.AGENT, 403), ("south_manager", 404), ("other_admin", 404)]
-)
-def test_only_the_campaign_s_managers_may_override_the_guard(org, client_for, role, expected):
-    campaign = _guard_paused(org)
-
-    response = client_for(org[role]).post(
-        f"/api/campaigns/campaigns/{campaign.pk}/start?reason=Anyway"
-    )
-
-    assert response.status_code == expected
-    assert _campaign(campaign.pk).state == CampaignState.PAUSED
+    assert entry.staff is None  # the system's action
+    assert entry.changes["state"] == ["running", "completed"]

@@ -198,8 +198,8 @@ class CampaignOut(Schema):
     state: str
     state_reason: str
     stop_code: str = Field(
-        description="Why the dialer stopped or paused it by itself: objective_reached, "
-        "list_exhausted, ended, abandon_guard; empty otherwise."
+        description="Why the dialer stopped it by itself: objective_reached, "
+        "list_exhausted, ended; empty otherwise."
     )
 
 
