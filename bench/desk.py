@@ -24,9 +24,9 @@ collapsed stacks).
 
     .venv/bin/python bench/desk.py [--desks 200] [--browsers 3] [--campaigns 10]
         [--seconds 120] [--talk-seconds 20] [--speedup 5] [--warm-up-seconds 40]
-        [--dial-mode predictive|progressive] [--profile FOLDER]
+        [--dial-mode predictive|progressive] [--profile FOLDER] [--database NAME]
 
-PostgreSQL database dialcrm_bench_desk (made anew), Redis from REDIS_URL (db 12 if unset; the
+PostgreSQL database dialcrm_bench_desk unless --database names another (made anew), Redis from REDIS_URL (db 12 if unset; the
 channel layer's keys there are cleared first). The first 30 s or so are the whole floor starting
 work at once: the warm-up keeps them out of the steady state's figures, which they would swamp.
 """
@@ -539,13 +539,16 @@ def main() -> None:
         metavar="FOLDER",
         help="sample the web and engine processes with py-spy after the warm-up (collapsed stacks)",
     )
+    parser.add_argument(
+        "--database", default=DATABASE, help="the PostgreSQL database to make anew and use"
+    )
     arguments = parser.parse_args()
     import logging
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     started = time.monotonic()
-    prepare_django(DATABASE, redis_db=12, fresh=True)
+    prepare_django(arguments.database, redis_db=12, fresh=True)
     _forget_channel_layer()
     desks = _set_up(arguments.desks, arguments.campaigns, arguments.leads, arguments.dial_mode)
     print(

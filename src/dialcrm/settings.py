@@ -115,7 +115,8 @@ REDIS_URL = env.string(
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Channels' Redis layer, taking a process's waiting messages many at a time
+            "BACKEND": "dialcrm.core.channel_layer.BatchingRedisChannelLayer",
             # redis-py stops reading after 5 s by default, exactly as long as the channel layer
             # waits for a message: a quiet WebSocket would die. The pool must also outgrow the
             # number of desks connecting at once.
