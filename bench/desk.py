@@ -228,6 +228,8 @@ class Results:
     started: float = field(default_factory=time.time)
     # (seconds into the run, latency) of every call, to tell the shift's start from the rest
     timeline: list[tuple[float, float, str]] = field(default_factory=list)
+    # (seconds into the run, engine's part, published to received, card) of the clients' calls
+    parts: list[tuple[float, float, float, float]] = field(default_factory=list)
     seconds: float = 0.0
     # CPU seconds of the web and engine processes: when the desks start, when the warm-up ends
     # (with the calls received by then and when), and at the end of the run
@@ -327,10 +329,18 @@ async def socket_desk(
                     latency = (received - message["answered_at"]) * 1000
                     results.note(results.socket_ms, message["answered_at"], latency)
                 if message.get("published_at") and message.get("answered_at"):
-                    results.engine_ms.append(
-                        (message["published_at"] - message["answered_at"]) * 1000
+                    engine_ms = (message["published_at"] - message["answered_at"]) * 1000
+                    delivery_ms = (received - message["published_at"]) * 1000
+                    results.engine_ms.append(engine_ms)
+                    results.delivery_ms.append(delivery_ms)
+                    results.parts.append(
+                        (
+                            message["answered_at"] - results.started,
+                            engine_ms,
+                            delivery_ms,
+                            float(message.get("card_ms") or 0.0),
+                        )
                     )
-                    results.delivery_ms.append((received - message["published_at"]) * 1000)
                 if message.get("card_ms") is not None:
                     results.card_ms.append(message["card_ms"])
                 loop = asyncio.get_running_loop()
@@ -614,6 +624,18 @@ def main() -> None:
                     for at, latency, of in results.timeline
                     if at >= warm_up and kind in ("", of)
                 ],
+            )
+        )
+    steady_parts = [part for part in results.parts if part[0] >= warm_up]
+    for index, name in (
+        (1, "answer to published by the engine"),
+        (2, "published to received (Redis, web process)"),
+        (3, "card built by the web process"),
+    ):
+        print(
+            _line(
+                f"  of which, after the first {warm_up:.0f} s, WebSocket clients: {name}",
+                [part[index] for part in steady_parts],
             )
         )
     print("answer to screen by 10 s of the run (answered then): calls, p50, max")

@@ -4,11 +4,17 @@ engine started and stopped with the server."""
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialcrm.settings")
+# The event loop (every socket's messages) takes the interpreter's lock in turn with the threads
+# of requests and cards: at the default 5 ms switch interval each of its turns could wait 5 ms
+# per busy thread, so a call's card reached its desk late behind others' requests.
+SWITCH_INTERVAL_S = 0.0005
+sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -48,9 +54,13 @@ def make_application(dialer: Services | None) -> Callable[..., Awaitable[None]]:
         stop = asyncio.Event()
         worker_stop = threading.Event()
         task = worker = None
+        cards: asyncio.Task[None] | None = None
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                from dialcrm.desk.consumers import prepare_cards
+
+                cards = asyncio.create_task(prepare_cards(stop))
                 if dialer is not None:
                     task = asyncio.create_task(dialer(stop))
                 if settings.WORKER_IN_PROCESS:
@@ -67,6 +77,9 @@ def make_application(dialer: Services | None) -> Callable[..., Awaitable[None]]:
             elif message["type"] == "lifespan.shutdown":
                 stop.set()
                 worker_stop.set()
+                if cards is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(cards, timeout=5)
                 if task is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(task, timeout=15)

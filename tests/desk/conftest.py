@@ -152,12 +152,13 @@ def _patient_channel_layer(settings: Any) -> None:
 def _fresh_cards() -> Any:
     """Cards start from the database in each test, and leave no connection open after it."""
     from dialcrm.desk.cards import forget_campaign_parts
-    from dialcrm.desk.consumers import card_builders, socket_threads
+    from dialcrm.desk.consumers import card_builders, card_preparers, socket_threads
 
     forget_campaign_parts()
     yield
     card_builders.close_connections()
     socket_threads.close_connections()
+    card_preparers.close_connections()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import statistics
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from dialcrm.asgi import application
 from dialcrm.core.choices import Role
-from dialcrm.desk import services
+from dialcrm.desk import cards, services
+from dialcrm.desk.consumers import prepare_cards
 from dialcrm.desk.models import Sale
 from dialcrm.dialer.engine import Engine
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
@@ -190,6 +192,73 @@ async def test_a_call_reaches_the_desk_with_the_lead_s_card_and_closes_with_a_sa
     assert sale.state == "pending"
     # The engine's message to the screen, card included, well inside the connect window.
     assert latency_ms < 1000, latency_ms
+
+
+async def test_the_web_process_prepares_the_card_of_each_call_the_engine_dials(org):
+    desk = await db(make_desk_campaign, org)
+    stop = asyncio.Event()
+    preparing = asyncio.create_task(prepare_cards(stop))
+    try:
+        async with running_engine(desk.campaign.pk):
+            socket = await connected(desk.agent)
+            await expect(socket, "desk.snapshot")
+            await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
+            await expect(socket, "agent.state")
+            await socket.send_json_to({"action": "ready"})
+            offered = await expect(socket, "call.offered")
+            prepared = None
+            for _ in range(100):  # prepared on the web process' own threads
+                prepared = await db(cards.prepared_records, offered["call_id"])
+                if prepared is not None:
+                    break
+                await asyncio.sleep(0.05)
+            await socket.disconnect()
+    finally:
+        stop.set()
+        await asyncio.wait_for(preparing, timeout=10)
+
+    assert prepared is not None
+    assert prepared.lead.pk == offered["lead_id"]
+    assert [phone.number for phone in prepared.phones] == [offered["number"]]
+    assert EARLIER_NOTE in [row[-1] for row in prepared.attempts]
+
+
+async def test_a_call_put_through_gets_the_card_prepared_when_it_was_dialed(org, monkeypatch):
+    desk = await db(make_desk_campaign, org)
+    lead = desk.leads[0]
+    number = await db(lambda: lead.phones.get().number)
+    call_id = str(uuid.uuid4())
+    await db(cards.prepare_card, lead.pk, call_id)
+    socket = await connected(desk.agent)
+    await expect(socket, "desk.snapshot")
+
+    def read_again(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the lead was read again at the answer")
+
+    monkeypatch.setattr(cards, "read_lead", read_again)
+    await get_channel_layer().group_send(
+        f"agent.{desk.agent.pk}",
+        {
+            "type": "dialer.message",
+            "message": {
+                "type": "call.offered",
+                "call_id": call_id,
+                "campaign_id": desk.campaign.pk,
+                "lead_id": lead.pk,
+                "number": number,
+            },
+        },
+    )
+    offered = await expect(socket, "call.offered")
+    await socket.disconnect()
+
+    card = offered["card"]
+    assert (card["call_id"], card["lead_id"], card["number"]) == (call_id, lead.pk, number)
+    assert card["history"][0]["note"] == EARLIER_NOTE
+    assert card["script"] == (
+        f"Good morning {lead.first_name or lead}, I am {desk.agent.first_name} from Energia, "
+        "about your bill."
+    )
 
 
 async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the_status(org):

@@ -9,12 +9,15 @@ are and the browser paints them.
 from __future__ import annotations
 
 import datetime
+import logging
+import pickle
 import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -30,6 +33,7 @@ from dialcrm.desk.models import DeskDraft, Disposition, Sale, SaleLine
 from dialcrm.dialer.choices import AttemptOutcome
 from dialcrm.dialer.models import CallAttempt, Callback
 
+logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
 CAMPAIGN_PART_TTL_S = 10.0
 DEFAULT_TIME_ZONE = "Europe/Bucharest"
@@ -83,12 +87,12 @@ def _person(first_name: str | None, last_name: str | None, username: str | None)
     return full or username or ""
 
 
-def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
-    """The lead's earlier attempts, newest first, with their status and the agent's note: one
-    query of plain values (this runs for every call put through)."""
+def _history_rows(lead_id: int) -> list[tuple[Any, ...]]:
+    """The lead's attempts, newest first, with their status and the agent's note: one query of
+    plain values (this runs for every call put through)."""
     notes = Disposition.objects.filter(attempt_id=OuterRef("pk")).values("note")[:1]
-    rows = (
-        CallAttempt.objects.filter(lead_id=lead.pk)
+    return list(
+        CallAttempt.objects.filter(lead_id=lead_id)
         .exclude(outcome=AttemptOutcome.CANCELLED)
         .order_by("-dialed_at")
         .annotate(agent_note=Subquery(notes))
@@ -106,6 +110,12 @@ def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[
             "agent_note",
         )[:HISTORY_LIMIT]
     )
+
+
+def _history(
+    rows: list[tuple[Any, ...]], current_call_id: str, zone: zoneinfo.ZoneInfo
+) -> list[dict[str, Any]]:
+    """The earlier attempts, without the current call."""
     outcomes = dict(AttemptOutcome.choices)
     history = []
     for row in rows:
@@ -128,16 +138,19 @@ def _history(lead: Lead, current_call_id: str, zone: zoneinfo.ZoneInfo) -> list[
     return history
 
 
-def _callbacks(lead: Lead, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
+def _callback_rows(lead_id: int) -> list[tuple[Any, ...]]:
     # Plain values: Django builds the SQL of every query anew, and whole rows of the callback
     # and its agent cost more to build and read than the few columns shown.
-    rows = (
-        Callback.objects.filter(lead_id=lead.pk)
+    return list(
+        Callback.objects.filter(lead_id=lead_id)
         .order_by("-due_at")
         .values_list(
             "due_at", "agent__first_name", "agent__last_name", "agent__username", "note", "done_at"
         )[:20]
     )
+
+
+def _callbacks(rows: list[tuple[Any, ...]], zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
     return [
         {
             "due": _when(due_at, zone),
@@ -149,9 +162,10 @@ def _callbacks(lead: Lead, zone: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _sales(lead: Lead) -> list[dict[str, Any]]:
+def _sale_rows(lead_id: int) -> tuple[list[tuple[Any, ...]], dict[int, list[dict[str, Any]]]]:
+    """The lead's sales and each one's lines."""
     rows = list(
-        Sale.objects.filter(lead_id=lead.pk)
+        Sale.objects.filter(lead_id=lead_id)
         .order_by("-created_at")
         .values_list(
             "pk", "created_at", "state", "agent__first_name", "agent__last_name", "agent__username"
@@ -165,6 +179,12 @@ def _sales(lead: Lead) -> list[dict[str, Any]]:
             .values_list("sale_id", "product__name", "quantity")
         ):
             lines[sale_id].append({"product": product, "quantity": quantity})
+    return rows, lines
+
+
+def _sales(
+    rows: list[tuple[Any, ...]], lines: dict[int, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     states = dict(SaleState.choices)
     return [
         {
@@ -251,6 +271,31 @@ def forget_campaign_parts() -> None:
         _campaign_parts.clear()
 
 
+@dataclass(frozen=True)
+class LeadRecords:
+    """What the database holds about a lead for its card, read once whatever the language."""
+
+    lead: Lead
+    phones: list[Phone]
+    attempts: list[tuple[Any, ...]]
+    callbacks: list[tuple[Any, ...]]
+    sales: list[tuple[Any, ...]]
+    sale_lines: dict[int, list[dict[str, Any]]]
+
+
+def read_lead(lead_id: int) -> LeadRecords:
+    lead = Lead.objects.select_related("call_list").get(pk=lead_id)
+    sales, sale_lines = _sale_rows(lead_id)
+    return LeadRecords(
+        lead=lead,
+        phones=list(lead.phones.all()),
+        attempts=_history_rows(lead_id),
+        callbacks=_callback_rows(lead_id),
+        sales=sales,
+        sale_lines=sale_lines,
+    )
+
+
 def lead_card(
     lead_id: int,
     campaign_id: int,
@@ -259,12 +304,28 @@ def lead_card(
     number: str = "",
     draft: dict[str, Any] | None = None,
     agent: Any = None,
+    records: LeadRecords | None = None,
 ) -> dict[str, Any]:
-    """The card of a lead for a call (or a preview) in a campaign, for an agent (whose name, like
-    the lead's, fills the script's {agent} and {lead})."""
+    """The card of a lead for a call (or a preview) in a campaign, in the active language, for an
+    agent (whose name, like the lead's, fills the script's {agent} and {lead}), from the lead's
+    records read now or, given, read before (when the call was dialed)."""
+    if records is None or records.lead.pk != lead_id:
+        records = read_lead(lead_id)
+    card = _render_card(records, campaign_id, call_id=call_id, number=number, draft=draft)
+    return _for_agent(card, agent) if agent is not None else card
+
+
+def _render_card(
+    records: LeadRecords,
+    campaign_id: int,
+    *,
+    call_id: str = "",
+    number: str = "",
+    draft: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A lead's card from its records, in the active language."""
     part = campaign_part(campaign_id)
-    lead = Lead.objects.select_related("call_list").get(pk=lead_id)
-    phones = list(lead.phones.all())
+    lead, phones = records.lead, records.phones
     called = next((phone for phone in phones if phone.number == number), None)
     zone = lead_zone(lead, called, phones)
     draft = draft or {}
@@ -295,9 +356,9 @@ def lead_card(
         "local_time": now_local.strftime("%H:%M"),
         "utc_offset_minutes": int((now_local.utcoffset() or datetime.timedelta()).total_seconds())
         // 60,
-        "history": _history(lead, call_id, zone),
-        "callbacks": _callbacks(lead, zone),
-        "sales": _sales(lead),
+        "history": _history(records.attempts, call_id, zone),
+        "callbacks": _callbacks(records.callbacks, zone),
+        "sales": _sales(records.sales, records.sale_lines),
         "sheet": {
             "version": part.sheet_version,
             "html": render_sheet(part.sheet_definition, answers)
@@ -305,17 +366,43 @@ def lead_card(
             else part.blank_sheet_html,
         },
         "draft": draft,
-        "script": _script(part.fields["script"], agent, lead),
+        "script": part.fields["script"].replace("{lead}", lead.first_name or str(lead)),
     }
 
 
-def _script(script: str, agent: Any, lead: Lead) -> str:
-    names = {"{lead}": lead.first_name or str(lead)}
-    if agent is not None:
-        names["{agent}"] = agent.first_name or str(agent)
-    for placeholder, name in names.items():
-        script = script.replace(placeholder, name)
-    return script
+def _for_agent(card: dict[str, Any], agent: Any) -> dict[str, Any]:
+    card["script"] = card["script"].replace("{agent}", agent.first_name or str(agent))
+    return card
+
+
+# --- records read when the call is dialed ---------------------------------------------------------
+# The lead of a call is known when the engine dials it, seconds before anyone answers; the agent
+# (and so the card's language) only at the answer. The lead's records are read at dial time and
+# kept in the cache, so the call put through is only rendered for its agent and sent.
+
+PREPARED_TTL_S = 120
+
+
+def _prepared_key(call_id: str) -> str:
+    return f"desk:lead-records:{call_id}"
+
+
+def prepare_card(lead_id: int, call_id: str) -> None:
+    """Read the records of the lead of a call just dialed, for whoever takes the call."""
+    cache.set(_prepared_key(call_id), read_lead(lead_id), timeout=PREPARED_TTL_S)
+
+
+def prepared_records(call_id: str) -> LeadRecords | None:
+    """The lead's records read when the call was dialed; None if there are none (yet)."""
+    if not call_id:
+        return None
+    try:
+        records = cache.get(_prepared_key(call_id))
+    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+        # kept by an earlier version of the code: read them anew
+        logger.warning("desk: unreadable records prepared for call %s", call_id, exc_info=True)
+        return None
+    return records if isinstance(records, LeadRecords) else None
 
 
 def call_card(attempt: CallAttempt) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -40,12 +41,14 @@ from dialcrm.desk.protocol import (
 )
 from dialcrm.dialer import refusals
 from dialcrm.dialer.choices import AgentState, PauseReason
-from dialcrm.dialer.realtime import send_command
+from dialcrm.dialer.realtime import DIALED_CHANNEL, send_command
 
 logger = logging.getLogger(__name__)
 DEFAULT_AWAY_PAUSE_S = 30.0
 CARD_THREADS = 4
 SOCKET_THREADS = 4
+PREPARE_THREADS = 2
+PREPARING_AT_ONCE = 8
 T = TypeVar("T")
 CARD_MESSAGES = {"call.offered", "lead.previewed", "call.dialing"}
 CONSULT_ACTIONS = {"consult", "consult_transfer", "consult_conference", "consult_cancel"}
@@ -235,20 +238,64 @@ class DeskConsumer(JsonTextConsumer):
             )
 
     def _card(self, message: dict[str, Any]) -> dict[str, Any]:
+        call_id = str(message.get("call_id") or "")
+        # A call put through was dialed seconds ago: its lead's records were read then, unless
+        # the preparation fell behind.
+        records = cards.prepared_records(call_id) if message["type"] == "call.offered" else None
         with translation.override(self.agent.language):
             return cards.lead_card(
                 int(message["lead_id"]),
                 int(message["campaign_id"]),
-                call_id=str(message.get("call_id") or ""),
+                call_id=call_id,
                 number=str(message.get("number") or ""),
                 agent=self.agent,
+                records=records,
             )
 
 
 # Cards of calls put through on threads of their own; the sockets' other work (sign-in check,
-# snapshot, log-in) on others, so a floor connecting never delays a card.
+# snapshot, log-in) on others, so a floor connecting never delays a card; the cards of calls
+# dialed on others again, so preparing never delays a call put through.
 card_builders = KeptThreads(CARD_THREADS, "desk-card")
 socket_threads = KeptThreads(SOCKET_THREADS, "desk-socket")
+card_preparers = KeptThreads(PREPARE_THREADS, "desk-prepare")
+
+
+async def prepare_cards(stop: asyncio.Event) -> None:
+    """Prepare the card of each call the engines dial (`call.dialed` on `dialer.dialed`), until
+    `stop`: the web process runs this beside its sockets."""
+    layer = get_channel_layer()
+    running: set[asyncio.Future[None]] = set()
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            receiving = asyncio.ensure_future(layer.receive(DIALED_CHANNEL))
+            await asyncio.wait([receiving, stopping], return_when=asyncio.FIRST_COMPLETED)
+            if not receiving.done():
+                receiving.cancel()  # the message stays in Redis for another process
+                break
+            try:
+                message = dict(receiving.result().get("message") or {})
+            except Exception as error:  # the channel layer's store hiccuped
+                logger.warning("desk: cannot take the dialed calls (%s); retrying", error)
+                await asyncio.sleep(1.0)
+                continue
+            if len(running) >= PREPARING_AT_ONCE:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.ensure_future(_prepare(message))
+            running.add(task)
+            task.add_done_callback(running.discard)
+    finally:
+        stopping.cancel()
+
+
+async def _prepare(message: dict[str, Any]) -> None:
+    try:
+        await card_preparers.run(
+            cards.prepare_card, int(message["lead_id"]), str(message["call_id"])
+        )
+    except Exception:  # the card is built when the call is put through instead
+        logger.exception("desk: could not prepare the card of %s", message)
 
 
 def _present_agent(scope: dict[str, Any], connection: str) -> Any:

@@ -182,6 +182,10 @@ class Publisher:
     async def to_campaign(self, campaign_id: int, message: dict[str, Any]) -> None:
         return None
 
+    async def call_dialed(self, message: dict[str, Any]) -> None:
+        """A call was placed (the desks prepare the lead's card before anyone answers)."""
+        return None
+
 
 class CampaignRunner:
     """The live state of one campaign and the decisions about it."""
@@ -451,6 +455,16 @@ class CampaignRunner:
         except GatewayError as error:
             logger.warning("originate %s refused: %s", call.call_id, error)
             self.engine.post(("originate_failed", call.call_id))
+            return
+        await self.engine.publisher.call_dialed(
+            {
+                "type": "call.dialed",
+                "call_id": call.call_id,
+                "campaign_id": self.settings.campaign_id,
+                "lead_id": call.lead.lead_id,
+                "number": call.lead.number,
+            }
+        )
 
     def originate_failed(self, call_id: str) -> None:
         call = self.calls.pop(call_id, None)

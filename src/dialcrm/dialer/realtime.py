@@ -4,6 +4,8 @@
   `command.refused`);
 - `campaign.<id>`: the campaign's live figures, every second (`campaign.figures`), the latest
   also kept in the cache for wallboards that open and the wallboard API;
+- `dialer.dialed` (a channel, not a group): each call an engine places (`call.dialed`), taken by
+  one web process, which prepares the lead's card before the call is answered;
 - `dialer.commands`: what desks send the engines (`{"type": "dialer.command", "command": {...}}`,
   the fields of `AgentCommand`); every engine hears every command and acts on those of the
   campaigns it owns.
@@ -25,6 +27,7 @@ from dialcrm.dialer.figures import LATEST_FIGURES_S, latest_figures_key
 
 logger = logging.getLogger(__name__)
 COMMANDS_GROUP = "dialer.commands"
+DIALED_CHANNEL = "dialer.dialed"
 _FIELDS = set(AgentCommand.__dataclass_fields__)
 
 
@@ -44,6 +47,12 @@ class ChannelsPublisher(Publisher):
         if message.get("type") == "campaign.figures":
             # The latest figures, for a wallboard that opens and for the API's snapshot.
             await cache.aset(latest_figures_key(campaign_id), message, timeout=LATEST_FIGURES_S)
+
+    async def call_dialed(self, message: dict[str, Any]) -> None:
+        try:
+            await self.layer.send(DIALED_CHANNEL, {"type": "dialer.dialed", "message": message})
+        except Exception as error:  # full (no web process takes them) or Redis away: no card ahead
+            logger.debug("call.dialed not sent: %r", error)
 
 
 def parse_command(payload: Any) -> AgentCommand:
