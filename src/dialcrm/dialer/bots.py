@@ -24,6 +24,7 @@ DEFAULT_STATUS_WEIGHTS: Mapping[str, float] = {
     "AM": 0.02,
     "NA": 0.10,
 }
+PAUSE_REASON = "break"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class SimulatedAgent:
         self.pause = behaviour.pause_s.sampler(self.random)
         self.machine = behaviour.machine_s.sampler(self.random)
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.pause_over = asyncio.Event()
         self.calls_handled = 0
         engine.listen(agent_id, self.inbox.put_nowait)
 
@@ -76,42 +78,69 @@ class SimulatedAgent:
             message = await self.inbox.get()
             if message.get("type") == kind:
                 return message
+            if (message.get("type"), message.get("state"), message.get("reason")) == (
+                "agent.state",
+                "paused",
+                PAUSE_REASON,
+            ):
+                # The pause this bot asked for began: take it, then back to work.
+                await self.engine.clock.sleep(self.pause())
+                self.send("ready")
+                self.pause_over.set()
 
     def _hears_a_machine(self, call_id: str) -> bool:
         gateway = self.engine.gateway
         return isinstance(gateway, SimulatedGateway) and gateway.is_machine(call_id)
+
+    async def _ask_for_pauses(self) -> None:
+        """As the simulator's agents do: a pause falls due at random (`pauses_per_hour`, a
+        Poisson process from the end of the last one); a ready agent takes it at once, one on a
+        call once the call is closed (the engine holds the request meanwhile)."""
+        rate = self.behaviour.pauses_per_hour / 3600.0
+        while True:
+            await self.engine.clock.sleep(self.random.expovariate(rate))
+            self.pause_over.clear()
+            self.send("pause", reason=PAUSE_REASON)
+            await self.pause_over.wait()
 
     async def run(self) -> None:
         clock = self.engine.clock
         self.send("login", endpoint=f"Local/bot-{self.agent_id}")
         await clock.sleep(1.0)
         self.send("ready")
-        while True:
-            offer = await self._next("call.offered")
-            call_id = offer["call_id"]
-            if self._hears_a_machine(call_id):
-                await clock.sleep(self.machine())
-                self.send("hang_up")
-                await self._next("call.ended")
-                status = "AM"
-            else:
-                await clock.sleep(self.talk())
-                self.send("hang_up")
-                await self._next("call.ended")
-                await clock.sleep(self.wrap())
-                weights = self.behaviour.status_weights
-                status = self.random.choices(list(weights), weights=list(weights.values()))[0]
-            callback_at = clock.now() + 3600 if status == "CB" else None
-            take_pause = self.random.random() < self.behaviour.pauses_per_hour * 200 / 3600
-            self.send(
-                "disposition",
-                call_id=call_id,
-                status_code=status,
-                callback_at_s=callback_at,
-                go_ready=not take_pause,
-                reason="break" if take_pause else "",
-            )
-            self.calls_handled += 1
-            if take_pause:
-                await clock.sleep(self.pause())
-                self.send("ready")
+        pauses = (
+            asyncio.create_task(self._ask_for_pauses())
+            if self.behaviour.pauses_per_hour > 0
+            else None
+        )
+        try:
+            while True:
+                offer = await self._next("call.offered")
+                await self._take(offer["call_id"])
+        finally:
+            if pauses is not None:
+                pauses.cancel()
+
+    async def _take(self, call_id: str) -> None:
+        clock = self.engine.clock
+        if self._hears_a_machine(call_id):
+            await clock.sleep(self.machine())
+            self.send("hang_up")
+            await self._next("call.ended")
+            status = "AM"
+        else:
+            await clock.sleep(self.talk())
+            self.send("hang_up")
+            await self._next("call.ended")
+            await clock.sleep(self.wrap())
+            weights = self.behaviour.status_weights
+            status = self.random.choices(list(weights), weights=list(weights.values()))[0]
+        callback_at = clock.now() + 3600 if status == "CB" else None
+        self.send(
+            "disposition",
+            call_id=call_id,
+            status_code=status,
+            callback_at_s=callback_at,
+            go_ready=True,
+        )
+        self.calls_handled += 1

@@ -93,6 +93,51 @@ async def test_a_shift_dials_connects_and_records_everything(running):
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_simulated_agents_take_pauses_as_the_simulators_agents_do(running):
+    """A pause falls due at random: a ready bot takes it at once, a bot on a call once the
+    call is closed; it lasts its drawn length, then the bot is ready again."""
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers(), seed=3), clock)
+    pausing = dataclasses.replace(
+        FAST_BOT, pauses_per_hour=120.0, pause_s=Distribution.constant(10.0)
+    )
+    bots = [
+        SimulatedAgent(engine, agent.pk, running.campaign.pk, pausing, seed=index)
+        for index, agent in enumerate(running.agents)
+    ]
+
+    await run_for(engine, 240, bots)
+
+    intervals = await query(
+        lambda: list(
+            AgentStateInterval.objects.filter(agent__in=running.agents).order_by("agent", "pk")
+        )
+    )
+    breaks = [interval for interval in intervals if interval.pause_reason == "break"]
+    assert len(breaks) >= 4  # about one every 30 s per bot, over 240 s
+    finished = [interval for interval in breaks if interval.ended_at is not None]
+    # Each break lasts its 10 s (ended by the bot's "ready", or by the engine's stop).
+    assert all(
+        (interval.ended_at - interval.started_at).total_seconds() <= 10.0 + 1.5
+        for interval in finished
+    )
+    following = {
+        (before.pk): after.state
+        for before, after in zip(intervals, intervals[1:], strict=False)
+        if before.agent_id == after.agent_id
+    }
+    assert all(following.get(interval.pk, "ready") == "ready" for interval in breaks)
+    # A break never cuts a call: it starts from ready, or after a call's wrap-up.
+    preceding = {
+        after.pk: before.state
+        for before, after in zip(intervals, intervals[1:], strict=False)
+        if before.agent_id == after.agent_id
+    }
+    assert {preceding[interval.pk] for interval in breaks} <= {"ready", "wrap_up"}
+    assert all(interval.state == "paused" for interval in breaks)
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_nobody_ready_means_no_dial(running):
     clock = Clock(speedup=SPEEDUP)
     engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
