@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from channels.exceptions import ChannelFull
 from django.conf import settings
 
 from dialcrm.core.channel_layer import BatchingRedisChannelLayer
@@ -81,3 +82,29 @@ async def test_a_plain_channel_is_received_as_channels_does(
     await layer.send("dialer.commands.test", {"type": "m", "number": 1})
 
     assert await layer.receive("dialer.commands.test") == {"type": "m", "number": 1}
+
+
+async def test_a_full_channel_refuses_what_passes_its_capacity(
+    layer: BatchingRedisChannelLayer,
+) -> None:
+    layer.capacity = 2
+    for number in range(2):
+        await layer.send("dialer.full.test", {"type": "m", "number": number})
+
+    with pytest.raises(ChannelFull):
+        await layer.send("dialer.full.test", {"type": "m", "number": 2})
+    assert await layer.receive("dialer.full.test") == {"type": "m", "number": 0}
+
+
+async def test_a_group_message_reaches_each_member_once(layer: BatchingRedisChannelLayer) -> None:
+    first, second = await layer.new_channel(), await layer.new_channel()
+    for channel in (first, second):
+        await layer.group_add("team.1", channel)
+    await layer.group_discard("team.1", second)
+    await layer.group_add("team.1", second)
+
+    await layer.group_send("team.1", {"type": "m", "text": "to both"})
+
+    assert await layer.receive(first) == {"type": "m", "text": "to both"}
+    assert await layer.receive(second) == {"type": "m", "text": "to both"}
+    assert first not in layer.receive_buffer and second not in layer.receive_buffer
