@@ -15,6 +15,7 @@ abandon. Outcomes update the lead and its number in the same transaction as the 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import contextlib
 import datetime
@@ -72,6 +73,7 @@ SWITCH_INTERVAL_S = 0.0005  # the interpreter's thread switch interval in an eng
 _STOP = ("stop",)  # the engine's last input
 MAX_LINES_PER_AGENT = 4  # a safety bound on lines, whatever the strategy says
 HOPPER_LOW_WATER = 20
+FETCH_WAIT_BUCKETS_MS = (0.0, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0, 5000.0)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,11 @@ class CampaignRunner:
         self.decision_due = False  # a decision is asked for (`decide_soon`)
         self.decisions_to_dial = 0  # decisions that wanted calls placed ...
         self.decisions_short = 0  # ... and those of them the hopper could not serve in full
+        # How long the dials waited for their leads (the hopper empty): dials counted by wait,
+        # up to each of FETCH_WAIT_BUCKETS_MS and over the last; `short_since` is the event
+        # loop's time since when a decision's calls wait.
+        self.fetch_waits = [0] * (len(FETCH_WAIT_BUCKETS_MS) + 1)
+        self.short_since: float | None = None
         self.stopping = False  # the engine is recording a stop: a look at the states waits
         self.wallboard = WallboardFigures()
 
@@ -348,7 +355,16 @@ class CampaignRunner:
         if wanted:
             self.decisions_to_dial += 1
             self.decisions_short += wanted > len(self.hopper)
-        for _ in range(min(wanted, len(self.hopper))):
+        served = min(wanted, len(self.hopper))
+        loop_time = asyncio.get_running_loop().time()
+        if served:
+            waited_ms = 0.0 if self.short_since is None else (loop_time - self.short_since) * 1000
+            self.fetch_waits[bisect.bisect_left(FETCH_WAIT_BUCKETS_MS, waited_ms)] += served
+        if wanted > served:
+            self.short_since = self.short_since if self.short_since is not None else loop_time
+        else:
+            self.short_since = None
+        for _ in range(served):
             self.dial(self.hopper.popleft(), now_s)
 
     def _guard(self, now_s: float) -> None:
@@ -486,6 +502,9 @@ class CampaignRunner:
             return
         call.answered_s = event.at
         is_live = event.answered_by != AnsweredBy.MACHINE
+        if call.phase == "released":
+            self._answered_as_released(call, event, is_live)
+            return
         self.learner.record_dial_result(
             event.at,
             event.at - call.dialed_s,
@@ -508,6 +527,32 @@ class CampaignRunner:
             call.phase = "waiting"
             call.deadline_s = event.at + self.settings.connect_window_s
             self.queue.append(call.call_id)
+            self.engine.spawn(self._expire_at(call.deadline_s - now_s))
+
+    async def _expire_at(self, after_s: float) -> None:
+        """The connect window is the law's: a caller nobody took is abandoned when it closes,
+        not at the next tick."""
+        await self.engine.clock.sleep(after_s)
+        self.engine.post(("expire", self.settings.campaign_id))
+
+    def _answered_as_released(self, call: LiveCall, event: CallAnswered, is_live: bool) -> None:
+        """Someone answered as the dialer hung up on a call it released (ring-time management):
+        the hang-up is on its way and the call is not put through. A live person is counted as
+        an abandoned call, as the law counts them; a machine ends as a released no-answer."""
+        self.write(store.mark_answered, call.call_id, event.at, event.answered_by.value)
+        if not is_live:
+            return
+        call.phase = "ending"
+        self.ledger.record(event.at, abandoned=True)
+        self.write(
+            store.finish_attempt,
+            self.settings,
+            call.call_id,
+            CallOutcome.ABANDONED,
+            event.at,
+            cause="released",
+            wait_s=0.0,
+        )
 
     def _learn_lead(self, call: LiveCall, now_s: float, *, live: bool) -> None:
         lead = call.lead
@@ -1436,6 +1481,10 @@ class Engine:
                     runner.decide_soon()
                 elif not future.exception():
                     self.claim(item[1], store.release_leads, future.result())
+            elif item[0] == "expire":
+                runner = self.runners.get(item[1])
+                if runner is not None:
+                    runner.expire_queue(now_s)
             elif item[0] in ("previewed", "manual"):
                 runner = self.runners.get(item[1])
                 if runner is None:
