@@ -441,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             dataclasses.replace(scenario, agents=per_campaign, shift_s=shift_s, login_spread_s=0.0),
             "predictive",
             seed=seed,
+            abandon_guard=True,  # as the engine's campaigns: one call per ready agent at the cap
         )
         for seed in range(SIMULATOR_SEEDS)
     ]

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from dialcrm.campaigns import services as campaign_services
 from dialcrm.campaigns.choices import StopReason
 from dialcrm.dialer import store
-from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
+from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger, guarded_rate
 from dialcrm.dialer.core.compliance import local_time
 from dialcrm.dialer.core.leads import LeadCandidate, LeadProfile, LeadScorer, rank_candidates
 from dialcrm.dialer.core.learning import PacingLearner
@@ -368,7 +368,7 @@ class CampaignRunner:
             self.dial(self.hopper.popleft(), now_s)
 
     def _guard(self, now_s: float) -> None:
-        rate = store.guarded_rate(self.ledger, now_s, self.settings.abandon_cap)
+        rate = guarded_rate(self.ledger, now_s, self.settings.abandon_cap)
         if (rate is None) != (self.guarded_rate is None):
             logger.info(
                 "engine: campaign %s %s",
@@ -1282,7 +1282,7 @@ class CampaignRunner:
             "human_answers_24h": day.human_answers,
             "is_dialing": self.is_dialing,
             "stop_reason": self.stop_code,
-            "abandon_guard_rate": store.guarded_rate(self.ledger, now_s, self.settings.abandon_cap),
+            "abandon_guard_rate": guarded_rate(self.ledger, now_s, self.settings.abandon_cap),
             **self.wallboard.figures(self, now_s),
         }
 

@@ -27,7 +27,6 @@ from dialcrm.campaigns.choices import (
 )
 from dialcrm.campaigns.models import Campaign, Lead, Phone, Status
 from dialcrm.dialer.choices import AttemptOutcome
-from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger
 from dialcrm.dialer.core.compliance import (
     ComplianceRules,
     DialHistory,
@@ -848,21 +847,6 @@ def abandon_history(campaign_id: int, since_s: float) -> list[tuple[float, bool]
 
 
 # --- stop conditions --------------------------------------------------------------------------
-
-# The abandon guard judges a rate only over this many live answers at least (as VICIdial does):
-# one abandoned call among a campaign's first ten answers is not a rate.
-ABANDON_GUARD_MIN_ANSWERS = 50
-# The legal windows the abandon rate is held over: 30 days (United States), 24 hours (UK).
-ABANDON_WINDOWS_S = (US_CAMPAIGN_WINDOW_S, 24 * 3600.0)
-
-
-def guarded_rate(ledger: AbandonLedger, now_s: float, cap: float) -> float | None:
-    """The abandon rate that reached the cap in one of the legal windows, or None."""
-    for window_s in ABANDON_WINDOWS_S:
-        count = ledger.window(now_s, window_s)
-        if count.human_answers >= ABANDON_GUARD_MIN_ANSWERS and count.rate >= cap:
-            return count.rate
-    return None
 
 
 def _objective_reached(campaign_id: int, kind: str, target: int) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dialer_core_helpers import SMALL
 
-from dialcrm.dialer.core.pacing import STRATEGY_NAMES
+from dialcrm.dialer.core.pacing import STRATEGY_NAMES, Ratio
 from dialcrm.dialer.core.scenario import Scenario, parse_scenario
 from dialcrm.dialer.core.simulator import LeadOrder, SimulationResult, simulate
 
@@ -67,6 +67,24 @@ def test_progressive_never_abandons_when_nobody_pauses() -> None:
 
     assert result.abandoned == 0
     assert result.human_answers > 0
+
+
+def test_the_abandon_guard_holds_an_overdialling_campaign_near_its_cap() -> None:
+    scenario = small_scenario(
+        agents=20,
+        shift_s=4 * 3600,
+        abandon_cap=0.03,
+        pauses={"per_agent_hour": 0.0, "duration_s": {"dist": "constant", "value": 0}},
+    )
+    overdialling = Ratio(3.0)  # a fixed dial level far above what 20 agents can take
+
+    free = simulate(scenario, overdialling, seed=2)
+    guarded = simulate(scenario, Ratio(3.0), seed=2, abandon_guard=True)
+
+    assert free.abandon_rate > 0.10
+    # Held to one call per ready agent whenever the rate reaches the cap, it hovers there.
+    assert guarded.abandon_rate < 0.04
+    assert guarded.human_answers > 0.5 * free.human_answers  # the floor kept working
 
 
 def test_a_small_list_runs_dry_and_each_lead_gets_at_most_max_attempts() -> None:

@@ -7,6 +7,9 @@ the moment a live person answered it. Windows:
 - UK (Ofcom): any 24 hours -> `rolling_rate(now, DAY_S)` now, `worst_rolling_rate(DAY_S)` over
   the whole record (trailing windows ending at each live answer).
 - Per clock hour -> `hour_counts`, `hourly`, `worst_hour_rate`.
+
+The abandon guard (`guarded_rate`): while the rate is at the cap in a legal window, a campaign
+dials one call per ready agent (VICIdial's ADAPT_HARD_LIMIT), in the engine and the simulator.
 """
 
 from __future__ import annotations
@@ -141,3 +144,19 @@ def _append_sorted(times: list[float], at_s: float) -> None:
 
 def _count_between(times: list[float], start_exclusive: float, end_inclusive: float) -> int:
     return bisect.bisect_right(times, end_inclusive) - bisect.bisect_right(times, start_exclusive)
+
+
+# The abandon guard judges a rate only over this many live answers at least (as VICIdial does):
+# one abandoned call among a campaign's first ten answers is not a rate.
+ABANDON_GUARD_MIN_ANSWERS = 50
+# The legal windows the abandon rate is held over: 30 days (United States), 24 hours (UK).
+ABANDON_GUARD_WINDOWS_S = (US_CAMPAIGN_WINDOW_S, DAY_S)
+
+
+def guarded_rate(ledger: AbandonLedger, now_s: float, cap: float) -> float | None:
+    """The abandon rate that reached the cap in one of the legal windows, or None."""
+    for window_s in ABANDON_GUARD_WINDOWS_S:
+        count = ledger.window(now_s, window_s)
+        if count.human_answers >= ABANDON_GUARD_MIN_ANSWERS and count.rate >= cap:
+            return count.rate
+    return None

@@ -24,12 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from dialcrm.dialer.core.accounting import AbandonLedger
+from dialcrm.dialer.core.accounting import AbandonLedger, guarded_rate
 from dialcrm.dialer.core.compliance import ComplianceRules, next_attempt_at
 from dialcrm.dialer.core.leads import LeadProfile, LeadScorer
 from dialcrm.dialer.core.learning import PacingLearner
 from dialcrm.dialer.core.outcomes import CallOutcome
-from dialcrm.dialer.core.pacing import PacingStrategy, RingTimeManagingStrategy, make_strategy
+from dialcrm.dialer.core.pacing import (
+    PacingStrategy,
+    RingTimeManagingStrategy,
+    make_strategy,
+    progressive_calls,
+)
 from dialcrm.dialer.core.scenario import Scenario
 from dialcrm.dialer.core.snapshot import PacingSnapshot
 
@@ -163,9 +168,18 @@ def simulate(
     *,
     seed: int = 0,
     lead_order: LeadOrder | str = LeadOrder.FIFO,
+    abandon_guard: bool = False,
 ) -> SimulationResult:
-    """Run one campaign day; `pacing` is a strategy name or a fresh strategy instance."""
-    return CallCenterSimulation(scenario, pacing, seed=seed, lead_order=LeadOrder(lead_order)).run()
+    """Run one campaign day; `pacing` is a strategy name or a fresh strategy instance. With
+    `abandon_guard`, the campaign dials one call per ready agent while its abandon rate is at
+    the cap (`accounting.guarded_rate`), as the engine does."""
+    return CallCenterSimulation(
+        scenario,
+        pacing,
+        seed=seed,
+        lead_order=LeadOrder(lead_order),
+        abandon_guard=abandon_guard,
+    ).run()
 
 
 class _Agent:
@@ -386,10 +400,12 @@ class CallCenterSimulation:
         *,
         seed: int = 0,
         lead_order: LeadOrder = LeadOrder.FIFO,
+        abandon_guard: bool = False,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
         self.lead_order = lead_order
+        self.abandon_guard = abandon_guard
         self._campaign_end = scenario.shift_s + scenario.login_spread_s
         if isinstance(pacing, str):
             pacing = make_strategy(pacing, day_start_s=0.0, day_end_s=self._campaign_end)
@@ -505,7 +521,12 @@ class CallCenterSimulation:
         if self._closing:
             return
         snapshot = self._snapshot(now)
-        if self._ring_manager is not None:
+        if (
+            self.abandon_guard
+            and guarded_rate(self._dialer_ledger, now, self.scenario.abandon_cap) is not None
+        ):
+            wanted = progressive_calls(snapshot)
+        elif self._ring_manager is not None:
             ringing_calls = list(self._ringing)
             decision = self._ring_manager.decide(snapshot)
             for position in decision.release:
