@@ -98,6 +98,8 @@ class BatchingRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
                     one = await connection.bzpopmin(key, timeout=self.brpop_timeout)
                     popped = [] if one is None else [(one[1], one[2])]
             except Exception as error:  # Redis' errors share no base class with OSError
+                if not self.receivers:
+                    return
                 logger.warning("channel layer: cannot read from Redis (%s); retrying", error)
                 await asyncio.sleep(RETRY_AFTER_S)
                 continue
