@@ -347,10 +347,7 @@ class CampaignRunner:
             self._release(decision.release, now_s)
         else:
             wanted = self.strategy.calls_to_place(snapshot)
-        # Keep leads claimed well ahead, so dialing never waits for the database.
-        low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
-        if len(self.hopper) < low_water:
-            self.refill(now_s, 2 * low_water)
+        self.top_up(now_s, wanted)
         # Decisions to dial the hopper could not serve in full: dialing waited for the database.
         if wanted:
             self.decisions_to_dial += 1
@@ -366,6 +363,16 @@ class CampaignRunner:
             self.short_since = None
         for _ in range(served):
             self.dial(self.hopper.popleft(), now_s)
+
+    def top_up(self, now_s: float, wanted: int = 0) -> None:
+        """Keep leads claimed well ahead, so dialing never waits for the database: below two
+        per agent logged in (or per call wanted now), claim twice as many. An agent logging in
+        tops up too, so a floor starting at once finds leads at its first decision."""
+        if not self.is_dialing or self.strategy is None:
+            return
+        low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
+        if len(self.hopper) < low_water:
+            self.refill(now_s, 2 * low_water)
 
     def _guard(self, now_s: float) -> None:
         rate = guarded_rate(self.ledger, now_s, self.settings.abandon_cap)
@@ -442,7 +449,7 @@ class CampaignRunner:
 
     def dial(self, lead: store.HopperLead, now_s: float, reserved_for: int | None = None) -> str:
         call_id = str(uuid.uuid4())
-        created = self.write(store.create_attempt, self.settings, lead, call_id, now_s)
+        created = self.engine.record_dial(store.create_attempt, self.settings, lead, call_id, now_s)
         call = LiveCall(
             call_id=call_id, lead=lead, dialed_s=now_s, created=created, reserved_for=reserved_for
         )
@@ -1314,8 +1321,12 @@ class Engine:
         # (attempts, outcomes, agents' time), batched into transactions, each take whole
         # campaigns (a call's records stay in order) and whole agents (so do their intervals),
         # so the records of a busy floor are written side by side; the hopper's thread claims
-        # and releases leads, so that a claim never delays a dial's record.
+        # and releases leads, so that a claim never delays a dial's record. A dial's record
+        # (the attempt, written before the call is placed) has a thread of its own: queued
+        # behind the outcomes of a busy floor, it held calls back for seconds. Every other
+        # record of a call is written after the call was placed, so after its attempt.
         self._control = RecordWriter(name="dialer-control")
+        self._dials = RecordWriter(name="dialer-dials")
         self._records = [
             RecordWriter(name=f"dialer-records-{index}") for index in range(_record_threads())
         ]
@@ -1339,6 +1350,12 @@ class Engine:
         calls' records, an agent's for their intervals), in order with the shard's other
         records, in a transaction with those queued then; failures are logged."""
         future = self._records[shard % len(self._records)].submit(function, *args, **kwargs)
+        future.add_done_callback(_log_failure)
+        return future
+
+    def record_dial(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """Write a dial's attempt in the dials' thread, batched with the other dials queued."""
+        future = self._dials.submit(function, *args)
         future.add_done_callback(_log_failure)
         return future
 
@@ -1602,7 +1619,7 @@ class Engine:
             await self.stop_campaign(runner, code)
 
     async def stop_campaign(self, runner: CampaignRunner, code: str) -> None:
-        """Stop (or, for the abandon guard, pause) a campaign at a stop condition: no new dials,
+        """Complete a campaign at a stop condition: no new dials,
         the calls in flight finish, the hopper's leads are given back; the campaign's state and
         reason are recorded through the campaigns' service (audited, webhook), and its agents
         and wallboards are told why."""
@@ -1614,6 +1631,7 @@ class Engine:
         try:
             # The records of the dials placed before the stop are written first: a campaign
             # shown stopped has every one of them (they are on another thread than the state).
+            await asyncio.wrap_future(self.record_dial(_nothing))
             await asyncio.wrap_future(runner.write(_nothing))
             stopped = await self.read(campaign_services.system_stop, campaign_id, code)
             if stopped:
@@ -1772,6 +1790,7 @@ class Engine:
         )
         runner.agents[command.agent_id] = agent
         self.agent_campaign[command.agent_id] = campaign_id
+        runner.top_up(now_s)
         self.write(
             agent.agent_id,
             _close_then_open,
@@ -1854,6 +1873,7 @@ class Engine:
         with every record written)."""
         for claims in self._claims:
             claims.submit(_close_connection)
+        self._dials.shutdown()
         for writer in self._records:
             writer.shutdown()
         for campaign_id in self.runners:

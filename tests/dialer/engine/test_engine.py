@@ -151,6 +151,32 @@ async def test_nobody_ready_means_no_dial(running):
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_an_agent_logging_in_has_leads_claimed_ahead_before_going_ready(running):
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
+    agent = running.agents[0]
+    engine.submit(AgentCommand("login", agent.pk, running.campaign.pk))
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        for _ in range(500):
+            runner = engine.runners.get(running.campaign.pk)
+            if runner is not None and runner.hopper:
+                break
+            await asyncio.sleep(0.02)
+        hopper = len(runner.hopper) if runner is not None else 0
+        claimed = await query(lambda: Lead.objects.filter(state="in_call").count())
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+    # Twice the low water mark (20 leads), claimed for the agent still paused: nothing dialled.
+    assert hopper == claimed == 40
+    assert await query(lambda: CallAttempt.objects.count()) == 0
+    assert await query(lambda: Lead.objects.filter(state="in_call").count()) == 0  # given back
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_an_unassigned_agent_is_refused(running, org):
     clock = Clock(speedup=SPEEDUP)
     engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
