@@ -1334,6 +1334,10 @@ class Engine:
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dialer-hopper-{index}")
             for index in range(len(self._records))
         ]
+        # The wallboards' slow counts (the leads left, a scan of each list) on a thread of their
+        # own: on the control thread a cold database's counts held the floor's logins back for
+        # minutes.
+        self._counts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-counts")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sync = -1e9
@@ -1364,6 +1368,10 @@ class Engine:
         (a campaign's id: its claims and releases stay in order), beside the records threads
         (one hopper thread each)."""
         return _submit(self._claims[shard % len(self._claims)], function, *args, **kwargs)
+
+    def count(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """Run a slow read that nothing waits for (the wallboards' counts) on its own thread."""
+        return _submit(self._counts, function, *args)
 
     def look_up(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run a database function in the control thread, in order, on its own (ownership
@@ -1871,7 +1879,7 @@ class Engine:
         """Stop the database threads once their work is done, each closing its connection:
         the records first, then the campaigns' locks are let go (another engine may take them
         with every record written)."""
-        for claims in self._claims:
+        for claims in [*self._claims, self._counts]:
             claims.submit(_close_connection)
         self._dials.shutdown()
         for writer in self._records:
@@ -1879,7 +1887,7 @@ class Engine:
         for campaign_id in self.runners:
             self._control.submit(store.release, campaign_id, alone=True)
         self._control.shutdown()
-        for claims in self._claims:
+        for claims in [*self._claims, self._counts]:
             claims.shutdown()
 
 

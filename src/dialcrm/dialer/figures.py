@@ -4,9 +4,9 @@ What the engine holds live (agents and their time in state, calls, the abandon l
 each second at the cost of a pass over the campaign's agents. What only the database knows is
 read once a minute: the sales of the day in the campaign's records thread, so the read comes
 after every record the engine wrote before it (sales the engine hears of in between, a status of
-the sale category, are added on top until the next read); the dialable leads left in the
-engine's control thread (a count over a list's leads, hundreds of thousands of them, must not
-hold the records back).
+the sale category, are added on top until the next read); the dialable leads left in a thread
+of their own (a count over a list's leads, hundreds of thousands of them, must hold back
+neither the records nor the logins and reads of the control thread).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class WallboardFigures:
             self.counting = None
         if self.counting is None and time.monotonic() - self.counted_at >= COUNT_EVERY_S:
             self.counted_at = time.monotonic()
-            self.counting = runner.engine.look_up(
+            self.counting = runner.engine.count(
                 count_dialable, list(runner.settings.list_priorities)
             )
 
