@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +106,11 @@ def quick_customers(
 @pytest.fixture
 def running(org: Any, transactional_db: Any) -> RunningCampaign:
     return make_running_campaign(org)
+
+
+async def until(condition: Callable[[], Any], timeout_s: float = 30.0) -> None:
+    """Wait for a condition on the engine (a loaded machine runs it late, never wrongly)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the engine did not get there in time"
+        await asyncio.sleep(0.02)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,18 +20,10 @@ from dialcrm.dialer.models import CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.gateway import AnsweredBy, CallAnswered
 from dialcrm.telephony.simulated import SimulatedGateway
-from tests.dialer.engine.conftest import make_running_campaign, quick_customers
+from tests.dialer.engine.conftest import make_running_campaign, quick_customers, until
 from tests.dialer.engine.test_engine import query
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def _until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    for _ in range(int(timeout_s / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the condition was not met in time")
 
 
 async def _one_ready_agent(
@@ -58,7 +49,7 @@ async def _one_ready_agent(
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     pk = running.campaign.pk
-    await _until(lambda: pk in engine.runners and bool(engine.runners[pk].calls))
+    await until(lambda: pk in engine.runners and bool(engine.runners[pk].calls))
     return engine, gateway, engine.runners[pk], agent, stop, task
 
 
@@ -68,8 +59,8 @@ async def test_a_caller_nobody_takes_is_abandoned_when_the_window_closes(org, mo
     call_id = next(iter(runner.calls))
     engine.submit(AgentCommand("pause", agent.pk, reason="break"))  # before the person answers
     try:
-        await _until(lambda: call_id not in runner.calls or runner.calls[call_id].phase == "ending")
-        await _until(lambda: bool(gateway.played))
+        await until(lambda: call_id not in runner.calls or runner.calls[call_id].phase == "ending")
+        await until(lambda: bool(gateway.played))
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=30)
@@ -91,7 +82,7 @@ async def test_a_person_who_answers_a_released_call_is_an_abandon_not_an_agents_
         # The ring-time manager released the call, and its hang-up crossed the person's answer.
         call.phase = "released"
         engine.post(CallAnswered(call_id, engine.clock.now(), AnsweredBy.HUMAN))
-        await _until(lambda: call.phase == "ending")
+        await until(lambda: call.phase == "ending")
         session = runner.agents[agent.pk]
         state, agent_call = session.state, session.call_id
         abandoned = runner.ledger.window(engine.clock.now(), US_CAMPAIGN_WINDOW_S).abandoned

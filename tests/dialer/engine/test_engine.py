@@ -18,7 +18,7 @@ from dialcrm.dialer.engine import AgentCommand, Engine
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.simulated import SimulatedGateway
-from tests.dialer.engine.conftest import quick_customers
+from tests.dialer.engine.conftest import quick_customers, until
 
 SPEEDUP = 20.0
 FAST_BOT = BotBehaviour(
@@ -27,6 +27,14 @@ FAST_BOT = BotBehaviour(
     pauses_per_hour=0.0,
     status_weights={"SALE": 0.3, "NI": 0.5, "CB": 0.2},
 )
+
+
+def bots_for(engine: Engine, running: Any, behaviour: BotBehaviour) -> list[SimulatedAgent]:
+    """A simulated agent for each of the campaign's agents."""
+    return [
+        SimulatedAgent(engine, agent.pk, running.campaign.pk, behaviour, seed=index)
+        for index, agent in enumerate(running.agents)
+    ]
 
 
 async def run_for(engine: Engine, clock_seconds: float, bots: list[SimulatedAgent] = ()) -> None:
@@ -62,10 +70,7 @@ def _attempts(campaign: Any) -> list[CallAttempt]:
 async def test_a_shift_dials_connects_and_records_everything(running):
     clock = Clock(speedup=SPEEDUP)
     engine = Engine(SimulatedGateway(clock, quick_customers(), seed=3), clock)
-    bots = [
-        SimulatedAgent(engine, agent.pk, running.campaign.pk, FAST_BOT, seed=index)
-        for index, agent in enumerate(running.agents)
-    ]
+    bots = bots_for(engine, running, FAST_BOT)
 
     await run_for(engine, 240, bots)
 
@@ -101,10 +106,7 @@ async def test_simulated_agents_take_pauses_as_the_simulators_agents_do(running)
     pausing = dataclasses.replace(
         FAST_BOT, pauses_per_hour=120.0, pause_s=Distribution.constant(10.0)
     )
-    bots = [
-        SimulatedAgent(engine, agent.pk, running.campaign.pk, pausing, seed=index)
-        for index, agent in enumerate(running.agents)
-    ]
+    bots = bots_for(engine, running, pausing)
 
     await run_for(engine, 240, bots)
 
@@ -159,12 +161,13 @@ async def test_an_agent_logging_in_has_leads_claimed_ahead_before_going_ready(ru
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:
-        for _ in range(500):
-            runner = engine.runners.get(running.campaign.pk)
-            if runner is not None and runner.hopper:
-                break
-            await asyncio.sleep(0.02)
-        hopper = len(runner.hopper) if runner is not None else 0
+        await until(
+            lambda: (
+                running.campaign.pk in engine.runners
+                and bool(engine.runners[running.campaign.pk].hopper)
+            )
+        )
+        hopper = len(engine.runners[running.campaign.pk].hopper)
         claimed = await query(lambda: Lead.objects.filter(state="in_call").count())
     finally:
         stop.set()
@@ -214,10 +217,7 @@ async def test_simulated_agents_hang_up_on_machines_the_detection_let_through(ru
     slow_talker = dataclasses.replace(
         FAST_BOT, talk_s=Distribution.constant(600.0), machine_s=Distribution.constant(3.0)
     )
-    bots = [
-        SimulatedAgent(engine, agent.pk, running.campaign.pk, slow_talker, seed=index)
-        for index, agent in enumerate(running.agents)
-    ]
+    bots = bots_for(engine, running, slow_talker)
 
     await run_for(engine, 120, bots)
 

@@ -27,8 +27,8 @@ from dialcrm.telephony.gateway import (
     GatewayError,
 )
 from dialcrm.telephony.simulated import SimulatedGateway
-from tests.dialer.engine.conftest import quick_customers
-from tests.dialer.engine.test_engine import FAST_BOT, query
+from tests.dialer.engine.conftest import quick_customers, until
+from tests.dialer.engine.test_engine import FAST_BOT, bots_for, query
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,14 +115,6 @@ def test_an_engine_killed_mid_shift_loses_nothing_and_dials_nothing_twice(org, r
     assert b"Traceback" not in errors, errors.decode()[-3000:]
 
 
-async def _until(condition: Any, timeout_s: float = 30.0) -> None:
-    """Wait for a condition on the engine (a loaded machine runs it late, never wrongly)."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the engine did not get there in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_an_unreachable_phone_system_pauses_dialing_which_resumes(running):
     clock = Clock(speedup=20)
     gateway = SimulatedGateway(clock, quick_customers(human=0.0, busy=0.0), seed=5)
@@ -150,14 +142,14 @@ async def test_an_unreachable_phone_system_pauses_dialing_which_resumes(running)
     def dials() -> int:
         return sum(runner.dials for runner in engine.runners.values())
 
-    await _until(lambda: placed > 0)
+    await until(lambda: placed > 0)
     gateway.disconnect()
-    await _until(lambda: refused > 0)  # the first dial refused tells the engine
+    await until(lambda: refused > 0)  # the first dial refused tells the engine
     while_down = placed
     await asyncio.sleep(1.0)  # 20 simulated seconds of an unreachable phone system
     still = placed
     gateway.reconnect()
-    await _until(lambda: placed > still)
+    await until(lambda: placed > still)
     stop.set()
     await asyncio.wait_for(task, timeout=30)
     stored = await query(lambda: CallAttempt.objects.count())
@@ -200,15 +192,11 @@ async def test_unknown_and_out_of_order_events_are_ignored(running):
 
 
 async def test_a_paused_campaign_finishes_its_calls_and_dials_no_more(running):
-    from dialcrm.dialer.bots import SimulatedAgent
 
     clock = Clock(speedup=20)
     engine = Engine(SimulatedGateway(clock, quick_customers(), seed=9), clock)
     engine.sync_every_s = 0.2
-    bots = [
-        SimulatedAgent(engine, agent.pk, running.campaign.pk, FAST_BOT, seed=index)
-        for index, agent in enumerate(running.agents)
-    ]
+    bots = bots_for(engine, running, FAST_BOT)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(engine.run(stop))] + [
         asyncio.create_task(bot.run()) for bot in bots

@@ -29,8 +29,8 @@ from dialcrm.dialer.models import CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.simulated import SimulatedGateway
 from dialcrm.wallboard.services import board_figures
-from tests.dialer.engine.conftest import make_running_campaign, quick_customers
-from tests.dialer.engine.test_engine import FAST_BOT, query
+from tests.dialer.engine.conftest import make_running_campaign, quick_customers, until
+from tests.dialer.engine.test_engine import FAST_BOT, bots_for, query
 from tests.quality.conftest import make_desk_campaign, make_sale
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -188,10 +188,7 @@ async def test_the_objective_reached_completes_the_campaign_and_calls_finish(org
     )
     recorder = Recorder()
     engine = _engine(quick_customers(human=0.9, busy=0.0), recorder, seed=11)
-    bots = [
-        SimulatedAgent(engine, agent.pk, running.campaign.pk, ALWAYS_SELLS, seed=index)
-        for index, agent in enumerate(running.agents)
-    ]
+    bots = bots_for(engine, running, ALWAYS_SELLS)
     stopped = await _run_until_stopped(engine, running.campaign.pk, bots)
     campaign = stopped.campaign
 
@@ -251,14 +248,6 @@ class EagerStrategy:
         return max(0, 10 - len(snapshot.ringing_ages_s))
 
 
-async def _until(condition: Any, timeout_s: float = 10.0) -> None:
-    for _ in range(int(timeout_s / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the condition was not met in time")
-
-
 async def test_the_abandon_guard_holds_dialing_to_one_call_per_ready_agent(
     org, transactional_db, monkeypatch
 ):
@@ -276,7 +265,7 @@ async def test_the_abandon_guard_holds_dialing_to_one_call_per_ready_agent(
     task = asyncio.create_task(engine.run(stop))
     pk = running.campaign.pk
     try:
-        await _until(lambda: pk in engine.runners and len(engine.runners[pk].calls) >= 2)
+        await until(lambda: pk in engine.runners and len(engine.runners[pk].calls) >= 2)
         runner = engine.runners[pk]
         await asyncio.sleep(0.5)  # decisions and ticks pass: the guard still holds
         held_calls = len(runner.calls)
@@ -287,7 +276,7 @@ async def test_the_abandon_guard_holds_dialing_to_one_call_per_ready_agent(
         now_s = engine.clock.now()
         for index in range(100):
             runner.ledger.record(now_s - 200 + index, abandoned=False)
-        await _until(lambda: len(runner.calls) >= 10)
+        await until(lambda: len(runner.calls) >= 10)
         resumed_rate = runner.guarded_rate
     finally:
         stop.set()
