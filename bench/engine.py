@@ -270,8 +270,24 @@ async def _run_engine(
     tasks = [asyncio.create_task(engine.run(stop))] + [
         asyncio.create_task(bot.run()) for bot in bots
     ]
+    # The simulator's shift starts with its agents logged in and ready: so does this one, once
+    # the engine has taken the campaigns and every simulated agent is in and ready (1,000
+    # logins at once take the engine a few real seconds, tens of simulated ones at 5x).
+    while (
+        sum(
+            1
+            for runner in engine.runners.values()
+            for agent in runner.agents.values()
+            if agent.pause_reason != "not_ready"  # has been ready since logging in
+        )
+        < len(bots)
+        and time.perf_counter() - wall_started < 120
+    ):
+        await asyncio.sleep(0.01)
+    floor_ready_s = time.perf_counter() - wall_started
+    shift_start_s = engine.clock.now()
     await asyncio.sleep(shift_s / speedup)
-    shift_wall = time.perf_counter() - wall_started
+    shift_wall = time.perf_counter() - wall_started - floor_ready_s
     # The shift is over: like the simulator's campaign closing, no new dial; the agents take
     # the calls still ringing or waiting and finish the ones they are on.
     await sync_to_async(_close_campaigns)(campaign_ids)
@@ -304,7 +320,9 @@ async def _run_engine(
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
-        "shift_end_s": clock_start_s + shift_s,
+        "shift_start_s": shift_start_s,
+        "shift_end_s": shift_start_s + shift_s,
+        "floor_ready_s": floor_ready_s,
         "wall_s": wall,
         "shift_wall_s": shift_wall,
         "cpu_s": cpu,
@@ -348,10 +366,12 @@ def _bucket(counts: list[int], share: float) -> str:
     return "-"
 
 
-def _engine_figures(campaign_ids: list[int], shift_end_s: float) -> dict[str, float]:
-    """Abandon rate and occupancy counted as the simulator counts them: time on calls and in
-    wrap-up after the shift's end is work; waiting for a call after it is not (the simulator's
-    agents log out then)."""
+def _engine_figures(
+    campaign_ids: list[int], shift_start_s: float, shift_end_s: float
+) -> dict[str, float]:
+    """Abandon rate and occupancy counted as the simulator counts them, from the shift's start
+    (the floor logged in and ready): time on calls and in wrap-up after the shift's end is
+    work; waiting for a call after it is not (the simulator's agents log out then)."""
     from django.db.models import Q
 
     from dialcrm.dialer.models import AgentStateInterval, CallAttempt
@@ -365,7 +385,10 @@ def _engine_figures(campaign_ids: list[int], shift_end_s: float) -> dict[str, fl
     for interval in AgentStateInterval.objects.filter(
         campaign_id__in=campaign_ids, ended_at__isnull=False
     ):
-        started, ended = interval.started_at.timestamp(), interval.ended_at.timestamp()
+        started = max(interval.started_at.timestamp(), shift_start_s)
+        ended = interval.ended_at.timestamp()
+        if ended <= started:
+            continue
         if interval.state in ("on_call", "wrap_up"):
             busy += ended - started
             working += ended - started
@@ -434,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         if template is not None:
             _keep_set_up(arguments.database, template)
     run = asyncio.run(_run_engine(campaign_ids, scenario, arguments.speedup, shift_s))
-    figures = _engine_figures(campaign_ids, run["shift_end_s"])
+    figures = _engine_figures(campaign_ids, run["shift_start_s"], run["shift_end_s"])
     per_campaign = arguments.agents // arguments.campaigns
     simulated = [
         simulate(
@@ -453,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nengine: {arguments.agents} agents, {arguments.campaigns} campaigns, {arguments.leads:,} leads, "
         f"{arguments.shift_minutes:.0f} simulated minutes at {arguments.speedup:.0f}x ({run['wall_s']:.1f} s wall)"
     )
+    print(f"{'floor logged in and ready after (wall)':<40} {run['floor_ready_s']:.1f} s")
     print(f"{'dials':<40} {dials:,}")
     # Dials are placed during the shift only; the closing after it (calls finishing) is not.
     print(f"{'dials per second (wall, the shift)':<40} {dials / run['shift_wall_s']:.1f}")
