@@ -161,7 +161,7 @@ class Consultation:
 class LiveCall:
     call_id: str
     lead: store.HopperLead
-    dialed_s: float
+    dialed_s: float  # when the call was placed (the decision to dial it, until then)
     created: Future[None]
     answered_s: float | None = None
     agent_id: int | None = None
@@ -471,6 +471,9 @@ class CampaignRunner:
 
     async def _originate(self, call: LiveCall, request: Originate) -> None:
         await asyncio.wrap_future(call.created)  # the record exists before the call does
+        # The call rings from now: its age in the pacing's eyes, and the ring time learned from
+        # it, start here, not at the decision (the record took its time).
+        call.dialed_s = self.engine.clock.now()
         try:
             await self.engine.gateway.originate(request)
         except CallExists:

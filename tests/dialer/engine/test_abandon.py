@@ -1,17 +1,20 @@
-"""Abandoned calls: a caller nobody takes is abandoned when the connect window closes (the
-law's two seconds, not the engine's next tick), with the safe-harbour message; a person who
-answers as the dialer hangs up on a call it released is counted as abandoned, never put
-through to an agent."""
+"""Abandoned calls and the timing behind them: a caller nobody takes is abandoned when the
+connect window closes (the law's two seconds, not the engine's next tick), with the
+safe-harbour message; a person who answers as the dialer hangs up on a call it released is
+counted as abandoned, never put through to an agent; a call's ring time counts from when it is
+placed."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import Any
 
 import pytest
 
 from dialcrm.dialer import engine as engine_module
+from dialcrm.dialer import store
 from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S
 from dialcrm.dialer.core.distributions import Distribution
 from dialcrm.dialer.core.states import AgentStatus
@@ -95,3 +98,29 @@ async def test_a_person_who_answers_a_released_call_is_an_abandon_not_an_agents_
     assert abandoned == 1
     assert (attempt.outcome, attempt.cause, attempt.is_abandoned) == ("abandoned", "released", True)
     assert attempt.answered_at is not None
+
+
+async def test_a_calls_ring_time_counts_from_when_it_is_placed(org, monkeypatch):
+    """A dial waits for its attempt's record; the pacing sees the call's age from when the
+    phone system took it, not from the decision (a slow record would age it unrung)."""
+    decided: list[float] = []
+    create_attempt = store.create_attempt
+
+    def slow_create_attempt(settings: Any, lead: Any, call_id: str, now_s: float) -> None:
+        decided.append(now_s)
+        time.sleep(0.5)  # a busy database
+        create_attempt(settings, lead, call_id, now_s)
+
+    monkeypatch.setattr(store, "create_attempt", slow_create_attempt)
+    engine, gateway, runner, agent, stop, task = await _one_ready_agent(org, answer_after_s=30.0)
+    call = next(iter(runner.calls.values()))
+    try:
+        await until(lambda: call.phase == "ringing")  # placed, and the phone system says so
+        placed_s = call.dialed_s
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+    attempt = await query(lambda: CallAttempt.objects.get(call_id=call.call_id))
+
+    assert placed_s >= decided[0] + 0.5
+    assert attempt.dialed_at.timestamp() == pytest.approx(decided[0])  # the record: the decision
