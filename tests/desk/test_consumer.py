@@ -70,6 +70,17 @@ async def connected(user: Any, path: str = "/ws/desk/") -> SocketClient:
     return socket
 
 
+async def at_work(user: Any, campaign_id: int) -> SocketClient:
+    """A desk signed in, logged in to the campaign and asked to be ready: what comes next (the
+    ready state, or a call) is the test's to expect."""
+    socket = await connected(user)
+    await expect(socket, "desk.snapshot")
+    await socket.send_json_to({"action": "login", "campaign_id": campaign_id})
+    await expect(socket, "agent.state")
+    await socket.send_json_to({"action": "ready"})
+    return socket
+
+
 async def expect(socket: SocketClient, kind: str, timeout: float = 10.0) -> dict[str, Any]:
     """The next message of a kind (others on the way are skipped); a refusal fails the test."""
 
@@ -200,11 +211,7 @@ async def test_the_web_process_prepares_the_card_of_each_call_the_engine_dials(o
     preparing = asyncio.create_task(prepare_cards(stop))
     try:
         async with running_engine(desk.campaign.pk):
-            socket = await connected(desk.agent)
-            await expect(socket, "desk.snapshot")
-            await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-            await expect(socket, "agent.state")
-            await socket.send_json_to({"action": "ready"})
+            socket = await at_work(desk.agent, desk.campaign.pk)
             offered = await expect(socket, "call.offered")
             prepared = None
             for _ in range(100):  # prepared on the web process' own threads
@@ -267,22 +274,14 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
     desk = await db(make_desk_campaign, org, leads=1)  # one lead: the colleague gets no own call
     agent, teammate = desk.agent, desk.teammate
     async with running_engine(desk.campaign.pk):
-        first = await connected(agent)
-        await expect(first, "desk.snapshot")
-        await first.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-        await expect(first, "agent.state")
-        await first.send_json_to({"action": "ready"})
+        first = await at_work(agent, desk.campaign.pk)
         offered = await expect(first, "call.offered")  # after the state "on a call"
         await first.send_json_to({"action": "hold"})
         held = await expect(first, "call.hold")
         await first.send_json_to({"action": "unhold"})
         resumed = await expect(first, "call.hold")
 
-        second = await connected(teammate)
-        await expect(second, "desk.snapshot")
-        await second.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-        await expect(second, "agent.state")
-        await second.send_json_to({"action": "ready"})
+        second = await at_work(teammate, desk.campaign.pk)
         await expect(second, "agent.state")
         targets: list[dict[str, Any]] = []
         for _ in range(50):  # the engine records the colleague's state in its own thread
@@ -328,17 +327,9 @@ async def test_hold_then_transfer_to_a_ready_colleague_who_gets_the_card_and_the
 
 async def _agent_and_ready_colleague(desk: Any) -> tuple[SocketClient, SocketClient, Any]:
     """The first agent on a call, the colleague ready (both desks logged in)."""
-    first = await connected(desk.agent)
-    await expect(first, "desk.snapshot")
-    await first.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-    await expect(first, "agent.state")
-    await first.send_json_to({"action": "ready"})
+    first = await at_work(desk.agent, desk.campaign.pk)
     offered = await expect(first, "call.offered")
-    second = await connected(desk.teammate)
-    await expect(second, "desk.snapshot")
-    await second.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-    await expect(second, "agent.state")
-    await second.send_json_to({"action": "ready"})
+    second = await at_work(desk.teammate, desk.campaign.pk)
     await expect(second, "agent.state")
     return first, second, offered
 
@@ -419,11 +410,7 @@ async def test_ten_calls_in_a_row_each_reach_the_desk_with_their_card(org):
                 else None
             ),
         )
-        socket = await connected(agent)
-        await expect(socket, "desk.snapshot")
-        await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-        await expect(socket, "agent.state")
-        await socket.send_json_to({"action": "ready"})
+        socket = await at_work(agent, desk.campaign.pk)
         for number in range(10):
             offered = await expect(socket, "call.offered")
             offers.append(offered)
@@ -453,11 +440,7 @@ async def test_preview_mode_shows_the_lead_before_the_agent_dials(org):
     desk = await db(make_desk_campaign, org, dial_mode="preview")
     agent = desk.agent
     async with running_engine(desk.campaign.pk):
-        socket = await connected(agent)
-        await expect(socket, "desk.snapshot")
-        await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-        await expect(socket, "agent.state")
-        await socket.send_json_to({"action": "ready"})
+        socket = await at_work(agent, desk.campaign.pk)
         await expect(socket, "agent.state")
         await socket.send_json_to({"action": "preview_next"})
         previewed = await expect(socket, "lead.previewed")
@@ -767,11 +750,7 @@ async def test_manual_mode_dials_the_agent_s_number_and_passes_on_the_rules_refu
 
     await db(block)
     async with running_engine(desk.campaign.pk):
-        socket = await connected(desk.agent)
-        await expect(socket, "desk.snapshot")
-        await socket.send_json_to({"action": "login", "campaign_id": desk.campaign.pk})
-        await expect(socket, "agent.state")
-        await socket.send_json_to({"action": "ready"})
+        socket = await at_work(desk.agent, desk.campaign.pk)
         await expect(socket, "agent.state")
         await socket.send_json_to({"action": "dial", "number": "0744 999 999"})
         refused = await expect(socket, "command.refused")
