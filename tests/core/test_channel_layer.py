@@ -13,10 +13,6 @@ from django.conf import settings
 
 from dialcrm.core.channel_layer import BatchingRedisChannelLayer
 
-pytestmark = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="the batching layer is Redis' (REDIS_URL)"
-)
-
 
 @pytest.fixture
 async def layer() -> AsyncIterator[BatchingRedisChannelLayer]:
