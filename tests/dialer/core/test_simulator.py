@@ -58,6 +58,26 @@ def test_the_figures_agree_with_each_other(pacing: str) -> None:
     assert [hour.hour for hour in result.hourly] == [9]
 
 
+@pytest.mark.parametrize("shift_s", [600, 3600])
+def test_every_logged_in_second_is_counted_once(shift_s: int) -> None:
+    """Ready, busy and paused time add up to the time logged in, also when pauses run past
+    the end of the shift (a short shift ends inside many of them)."""
+    scenario = small_scenario(
+        agents=30,
+        shift_s=shift_s,
+        pauses={"per_agent_hour": 6.0, "duration_s": {"dist": "exponential", "mean": 300}},
+    )
+
+    for seed in range(3):
+        result = simulate(scenario, "predictive", seed=seed)
+
+        parts = result.ready_hours + result.busy_hours + result.paused_hours
+        assert parts == pytest.approx(result.logged_in_hours, rel=1e-9)
+        assert result.occupancy == pytest.approx(
+            result.busy_hours / (result.ready_hours + result.busy_hours)
+        )
+
+
 def test_progressive_never_abandons_when_nobody_pauses() -> None:
     scenario = small_scenario(
         pauses={"per_agent_hour": 0.0, "duration_s": {"dist": "constant", "value": 0}}

@@ -107,6 +107,11 @@ class SimulationResult:
     worst_hour_abandon_rate: float
     occupancy: float
     """(talk + wrap) / (logged-in time - paused time)."""
+    logged_in_hours: float
+    """Agents' time logged in: ready + busy (talk and wrap-up) + paused."""
+    ready_hours: float
+    busy_hours: float
+    paused_hours: float
     talk_minutes_per_agent_hour: float
     """Minutes talked with live people per logged-in agent hour."""
     mean_agent_wait_s: float
@@ -140,6 +145,10 @@ class SimulationResult:
             "abandon_rate": round(self.abandon_rate, 6),
             "worst_hour_abandon_rate": round(self.worst_hour_abandon_rate, 6),
             "occupancy": round(self.occupancy, 6),
+            "logged_in_hours": round(self.logged_in_hours, 4),
+            "ready_hours": round(self.ready_hours, 4),
+            "busy_hours": round(self.busy_hours, 4),
+            "paused_hours": round(self.paused_hours, 4),
             "talk_minutes_per_agent_hour": round(self.talk_minutes_per_agent_hour, 4),
             "mean_agent_wait_s": round(self.mean_agent_wait_s, 4),
             "contacts_per_agent_hour": round(self.contacts_per_agent_hour, 4),
@@ -788,12 +797,12 @@ class CallCenterSimulation:
     def _on_pause_ends(self, now: float, subject: object) -> None:
         agent = subject
         assert isinstance(agent, _Agent)
+        if agent.shift_over:
+            self._log_out(agent, now)  # which ends the pause
+            return
         self._paused -= 1
         self._paused_s += now - agent.since
         self._schedule_next_pause(agent, now)
-        if agent.shift_over:
-            self._log_out(agent, now)
-            return
         self._become_ready(agent, now)
         self._decide(now)
 
@@ -891,6 +900,10 @@ class CallCenterSimulation:
             abandon_rate=truth.total.rate,
             worst_hour_abandon_rate=truth.worst_hour_rate(),
             occupancy=busy_s / working_s if working_s > 0 else 0.0,
+            logged_in_hours=logged_in_h,
+            ready_hours=self._ready_s / HOUR_S,
+            busy_hours=busy_s / HOUR_S,
+            paused_hours=self._paused_s / HOUR_S,
             talk_minutes_per_agent_hour=(
                 self._talk_live_s / 60.0 / logged_in_h if logged_in_h else 0.0
             ),
