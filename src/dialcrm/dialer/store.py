@@ -36,6 +36,7 @@ from dialcrm.dialer.core.compliance import (
 )
 from dialcrm.dialer.core.outcomes import CallOutcome
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt, Callback
+from dialcrm.dialer.writer import runs_together
 from dialcrm.reports import rollups
 from dialcrm.webhooks import services as webhooks
 
@@ -461,19 +462,34 @@ def release_leads(leads: list[HopperLead]) -> None:
 # --- attempts --------------------------------------------------------------------------------------
 
 
+def create_attempts(dials: list[tuple[CampaignSettings, HopperLead, str, float]]) -> list[None]:
+    """The attempts of many dials (each: campaign, lead, call id, time of the decision), in
+    one statement."""
+    _insert_many(
+        CallAttempt,
+        [
+            {
+                "call_id": uuid.UUID(str(call_id)),
+                "campaign_id": settings.campaign_id,
+                "lead_id": lead.lead_id,
+                "phone_id": lead.phone_id,
+                "number": lead.number,
+                "mode": settings.dial_mode,
+                "dialed_at": at(now_s),
+            }
+            for settings, lead, call_id, now_s in dials
+        ],
+    )
+    return [None] * len(dials)
+
+
+@runs_together(create_attempts)
 def create_attempt(
     settings: CampaignSettings, lead: HopperLead, call_id: str, now_s: float
 ) -> None:
-    _insert(
-        CallAttempt,
-        call_id=uuid.UUID(str(call_id)),
-        campaign_id=settings.campaign_id,
-        lead_id=lead.lead_id,
-        phone_id=lead.phone_id,
-        number=lead.number,
-        mode=settings.dial_mode,
-        dialed_at=at(now_s),
-    )
+    """A dial's attempt, stored before the call is placed (the engine's dials' thread runs
+    the dials queued together as one `create_attempts`)."""
+    create_attempts([(settings, lead, call_id, now_s)])
 
 
 # The engine's hot statements are plain SQL (portable to SQLite): for a one-row statement the
@@ -490,18 +506,23 @@ def _db_value(model: Any, name: str, value: Any) -> Any:
     return model._meta.get_field(name).get_db_prep_save(value, connection)
 
 
-def _insert(model: Any, **values: Any) -> int:
-    """INSERT one row, every column given or its field's default; returns the new id."""
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(field.column for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [
+def _row(fields: list[Any], values: dict[str, Any]) -> list[Any]:
+    """A row's parameters: every column given or its field's default."""
+    return [
         field.get_db_prep_save(
             values[field.attname] if field.attname in values else field.get_default(),
             connection,
         )
         for field in fields
     ]
+
+
+def _insert(model: Any, **values: Any) -> int:
+    """INSERT one row, every column given or its field's default; returns the new id."""
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(field.column for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = _row(fields, values)
     sql = f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
@@ -509,6 +530,40 @@ def _insert(model: Any, **values: Any) -> int:
             return int(cursor.fetchone()[0])
         cursor.execute(sql, params)
         return int(cursor.lastrowid)
+
+
+def _insert_many(model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows, each with the same columns given (the others take their field's
+    default), in one batch of statements."""
+    if not rows:
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    given = [field for field in fields if field.attname in rows[0]]
+    defaults = [
+        field.get_db_prep_save(field.get_default(), connection)
+        for field in fields
+        if field.attname not in rows[0]
+    ]
+    columns = ", ".join(field.column for field in given + [f for f in fields if f not in given])
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [
+        [field.get_db_prep_save(values[field.attname], connection) for field in given] + defaults
+        for values in rows
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
+        size = max(1, connection.ops.bulk_batch_size(fields, rows))
+        for start in range(0, len(params), size):
+            chunk = params[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {model._meta.db_table} ({columns})"
+                f" VALUES {', '.join([f'({placeholders})'] * len(chunk))}",
+                [param for row in chunk for param in row],
+            )
 
 
 def _attempt_for_update(call_id: str) -> CallAttempt | None:
