@@ -1315,6 +1315,8 @@ class Engine:
         self.runners: dict[int, CampaignRunner] = {}
         self.calls: dict[str, CampaignRunner] = {}
         self.agent_campaign: dict[int, int] = {}
+        # Agents whose login is being checked, with the commands they sent since, in order.
+        self._logging_in: dict[int, list[AgentCommand]] = {}
         self.listeners: dict[int, list[Listener]] = collections.defaultdict(list)
         self._agent_outbox: dict[int, collections.deque[dict[str, Any]]] = {}
         self.gateway_up = True
@@ -1496,7 +1498,7 @@ class Engine:
         now_s = self.clock.now()
         try:
             if isinstance(item, AgentCommand):
-                await self.command(item, now_s)
+                self.command(item, now_s)
             elif isinstance(item, CallProgress | CallAnswered | CallEnded):
                 self.on_gateway_event(item, now_s)
             elif item[0] == "tick":
@@ -1509,6 +1511,8 @@ class Engine:
                     runner.decide_soon()
                 elif not future.exception():
                     self.claim(item[1], store.release_leads, future.result())
+            elif item[0] == "logged_in":
+                self.logged_in(item[1], item[2], now_s)
             elif item[0] == "expire":
                 runner = self.runners.get(item[1])
                 if runner is not None:
@@ -1697,9 +1701,13 @@ class Engine:
 
     # --- agents ----------------------------------------------------------------------------------------
 
-    async def command(self, command: AgentCommand, now_s: float) -> None:
+    def command(self, command: AgentCommand, now_s: float) -> None:
+        waiting = self._logging_in.get(command.agent_id)
+        if waiting is not None:
+            waiting.append(command)  # after the login being checked, in order
+            return
         if command.kind == "login":
-            await self._login(command, now_s)
+            self._login(command)
             return
         campaign_id = self.agent_campaign.get(command.agent_id)
         runner = self.runners.get(campaign_id) if campaign_id is not None else None
@@ -1769,13 +1777,38 @@ class Engine:
                 self.remove_agent(runner, agent, now_s)
         return None
 
-    async def _login(self, command: AgentCommand, now_s: float) -> None:
+    def _login(self, command: AgentCommand) -> None:
+        """Check that the person may work on the campaign, on the control thread: the engine
+        goes on meanwhile (a floor logging in at once held every call's events behind each
+        check), and the person's next commands wait for the answer (`logged_in`)."""
+        campaign_id = command.campaign_id
+        if campaign_id is None or campaign_id not in self.runners:
+            self._refuse(command, Refusal("campaign_not_running"))
+            return
+        self._logging_in[command.agent_id] = []
+        check = self.look_up(store.may_work, command.agent_id, campaign_id)
+        check.add_done_callback(lambda done: self.post(("logged_in", command, done)))
+
+    def logged_in(self, command: AgentCommand, check: Future[bool], now_s: float) -> None:
+        """The login's check is back: log the person in (or refuse), then run the commands
+        they sent meanwhile."""
+        waiting = self._logging_in.pop(command.agent_id, [])
+        try:
+            if check.exception() is not None:  # the database did not answer (logged there)
+                self._refuse(command, Refusal("login_not_checked"))
+            else:
+                self._log_in(command, check.result(), now_s)
+        finally:
+            for later in waiting:
+                self.command(later, now_s)
+
+    def _log_in(self, command: AgentCommand, may_work: bool, now_s: float) -> None:
         campaign_id = command.campaign_id
         runner = self.runners.get(campaign_id) if campaign_id is not None else None
         if runner is None or campaign_id is None:
             self._refuse(command, Refusal("campaign_not_running"))
             return
-        if not await self.read(store.may_work, command.agent_id, campaign_id):
+        if not may_work:
             self._refuse(command, Refusal("not_assigned"))
             return
         previous = self.agent_campaign.get(command.agent_id)

@@ -18,6 +18,7 @@ REFUSALS: Mapping[str, Promise] = {
     "not_logged_in": _("You are not logged in to a running campaign: start work again."),
     "campaign_not_running": _("This campaign is not running."),
     "not_assigned": _("You are not assigned to this campaign."),
+    "login_not_checked": _("Your login could not be checked just now: start work again."),
     "finish_call_before_moving": _("Finish your call before changing campaign."),
     "finish_call_first": _("Finish the call and set its status first."),
     "not_on_call": _("You are not on a call."),

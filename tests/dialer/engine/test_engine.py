@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import OperationalError, connection
 
 from dialcrm.campaigns.models import Lead
+from dialcrm.dialer import store
 from dialcrm.dialer.bots import BotBehaviour, SimulatedAgent
 from dialcrm.dialer.core.distributions import Distribution
 from dialcrm.dialer.core.scenario import AnsweringMachineDetection
-from dialcrm.dialer.engine import AgentCommand, Engine
+from dialcrm.dialer.engine import AgentCommand, AgentState, Engine
 from dialcrm.dialer.models import AgentStateInterval, CallAttempt
 from dialcrm.telephony.clock import Clock
 from dialcrm.telephony.simulated import SimulatedGateway
@@ -198,6 +200,72 @@ async def test_an_unassigned_agent_is_refused(running, org):
             "params": {},
             "agent_id": outsider.pk,
         }
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_login_being_checked_holds_nobody_else_back(running, monkeypatch):
+    """The check that the person may work on the campaign runs on the control thread: the
+    engine goes on meanwhile, and the person's own next commands wait for it, in order."""
+    working, arriving = running.agents
+    gate = threading.Event()
+    may_work = store.may_work
+
+    def held_check(agent_id: int, campaign_id: int) -> bool:
+        if agent_id == arriving.pk:
+            gate.wait(30)
+        return may_work(agent_id, campaign_id)
+
+    monkeypatch.setattr(store, "may_work", held_check)
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
+    messages: list[dict[str, Any]] = []
+    for agent in running.agents:
+        engine.listen(agent.pk, messages.append)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        engine.submit(AgentCommand("login", working.pk, running.campaign.pk))
+        await until(lambda: working.pk in engine.agent_campaign)
+        agents = engine.runners[running.campaign.pk].agents
+        engine.submit(AgentCommand("login", arriving.pk, running.campaign.pk))
+        engine.submit(AgentCommand("ready", arriving.pk))
+        engine.submit(AgentCommand("pause", arriving.pk, reason="break"))
+        engine.submit(AgentCommand("ready", working.pk))
+
+        await until(lambda: agents[working.pk].state == AgentState.READY)
+        assert arriving.pk not in agents  # still being checked
+        gate.set()
+        await until(lambda: arriving.pk in agents and agents[arriving.pk].pause_reason == "break")
+        arrived = agents[arriving.pk].state
+    finally:
+        gate.set()
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+    assert arrived == AgentState.PAUSED  # logged in, ready, then paused: in the order sent
+    assert not [message for message in messages if message["type"] == "command.refused"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_login_the_database_cannot_check_is_refused_with_a_reason(running, monkeypatch):
+    def broken_check(agent_id: int, campaign_id: int) -> bool:
+        raise OperationalError("the database is gone")
+
+    monkeypatch.setattr(store, "may_work", broken_check)
+    clock = Clock(speedup=SPEEDUP)
+    engine = Engine(SimulatedGateway(clock, quick_customers()), clock)
+    agent = running.agents[0]
+    messages: list[dict[str, Any]] = []
+    engine.listen(agent.pk, messages.append)
+    engine.submit(AgentCommand("login", agent.pk, running.campaign.pk))
+    engine.submit(AgentCommand("ready", agent.pk))
+
+    await run_for(engine, 20)
+
+    assert [(message["command"], message["code"]) for message in messages] == [
+        ("login", "login_not_checked"),
+        ("ready", "not_logged_in"),
     ]
 
 
