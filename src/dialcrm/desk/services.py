@@ -93,12 +93,11 @@ def _send_on_commit(command: dict[str, Any]) -> None:
 def workable_campaigns(agent: Staff) -> QuerySet[Campaign]:
     """The running campaigns the agent is assigned to, in person or through their team; a team
     leader's, those assigned to them or to a team they lead (the engine checks the same)."""
-    from dialcrm.dialer.store import assigned_to
+    from dialcrm.dialer.store import assigned_campaigns
 
-    assigned = Campaign.objects.filter(assigned_to(agent)).values("pk")
     return (
         Campaign.objects.for_user(agent)
-        .filter(state=CampaignState.RUNNING, pk__in=assigned)
+        .filter(state=CampaignState.RUNNING, pk__in=assigned_campaigns(agent.pk))
         .select_related("client")
         .order_by("name")
     )
