@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dialcrm.campaigns.models import Campaign
-from dialcrm.dialer.store import assigned_campaigns, may_work
+from dialcrm.dialer.store import assigned_agent_count, assigned_campaigns, may_work
 from tests.dialer.engine.conftest import make_running_campaign
 
 
@@ -58,3 +58,15 @@ def test_a_person_no_longer_active_may_not_log_in(org: Any, campaigns: dict[str,
 
     assert may_work(agent.pk, campaigns["north"].pk) is False
     assert may_work(0, campaigns["north"].pk) is False  # nobody
+
+
+@pytest.mark.django_db
+def test_the_people_of_a_campaign_are_counted_by_the_same_rule(
+    org: Any, campaigns: dict[str, Campaign]
+) -> None:
+    # North: its team's two agents and their leader; personal: the south agent in person.
+    assert assigned_agent_count(campaigns["north"].pk) == 3
+    assert assigned_agent_count(campaigns["personal"].pk) == 1
+    org["teammate"].is_active = False
+    org["teammate"].save(update_fields=["is_active"])
+    assert assigned_agent_count(campaigns["north"].pk) == 2

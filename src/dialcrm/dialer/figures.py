@@ -175,5 +175,8 @@ class WallboardFigures:
             "human_answers_today": today.human_answers,
             "abandoned_today": today.abandoned,
             "hours": hours,
-            "dialable_leads": self.dialable_leads,
+            # The leads claimed into the hopper are still to call.
+            "dialable_leads": (
+                None if self.dialable_leads is None else self.dialable_leads + len(runner.hopper)
+            ),
         }

@@ -76,6 +76,7 @@ class CampaignSettings:
     list_priorities: dict[int, int]
     objective_target: int
     max_wrap_up_s: float = 120.0
+    assigned_agents: int = 0  # the people who may work on it (`assigned_agent_count`)
     # The campaign's own clock (its location's time zone): the hours its abandon rate is
     # counted in, and the hour of day its pacing learns by.
     time_zone: str = "UTC"
@@ -147,6 +148,7 @@ def load_campaign(campaign_id: int) -> CampaignSettings:
         ),
         objective_target=campaign.objective_target,
         max_wrap_up_s=float(campaign.max_wrap_up_s),
+        assigned_agents=assigned_agent_count(campaign.pk),
         time_zone=campaign.location.time_zone or "UTC",
     )
 
@@ -868,27 +870,40 @@ def may_work(agent_id: int, campaign_id: int) -> bool:
 
     sql = (
         f"SELECT EXISTS (SELECT 1 FROM {Staff._meta.db_table} WHERE id = %s AND is_active)"
-        f" AND %s IN ({_assigned_campaigns_sql()})"
+        f" AND %s IN ({_assigned_campaigns_sql('%s')})"
     )
     return bool(_rows(sql, [agent_id, campaign_id, agent_id, agent_id, agent_id])[0][0])
+
+
+def assigned_agent_count(campaign_id: int) -> int:
+    """How many active people may work on the campaign (`may_work`)."""
+    from dialcrm.org.models import Staff
+
+    sql = (
+        f"SELECT count(*) FROM {Staff._meta.db_table} person"
+        f" WHERE person.is_active AND %s IN ({_assigned_campaigns_sql('person.id')})"
+    )
+    return int(_rows(sql, [campaign_id])[0][0])
 
 
 def assigned_campaigns(person_id: int) -> RawSQL:
     """The ids of the campaigns a person may work on: assigned to them in person, or to a team
     they work in or lead (for `pk__in`)."""
-    return RawSQL(_assigned_campaigns_sql(), [person_id, person_id, person_id])
+    return RawSQL(_assigned_campaigns_sql("%s"), [person_id, person_id, person_id])
 
 
-def _assigned_campaigns_sql() -> str:
+def _assigned_campaigns_sql(person: str) -> str:
+    """The campaigns of the person whose id is `person` (a parameter, given three times, or a
+    column of the statement around it)."""
     from dialcrm.org.models import Staff, Team
 
     agents, teams = Campaign.agents.through._meta.db_table, Campaign.teams.through._meta.db_table
     return (
-        f"SELECT campaign_id FROM {agents} WHERE staff_id = %s"
+        f"SELECT campaign_id FROM {agents} WHERE staff_id = {person}"
         f" UNION ALL SELECT assigned.campaign_id FROM {teams} assigned"
         f" JOIN {Team._meta.db_table} team ON team.id = assigned.team_id"
-        f" WHERE team.leader_id = %s"
-        f" OR team.id = (SELECT team_id FROM {Staff._meta.db_table} WHERE id = %s)"
+        f" WHERE team.leader_id = {person}"
+        f" OR team.id = (SELECT team_id FROM {Staff._meta.db_table} WHERE id = {person})"
     )
 
 

@@ -56,3 +56,36 @@ def test_the_hourly_abandon_budget_counts_in_the_campaigns_own_hours(
     snapshot = runner.snapshot(now_s)
     assert (snapshot.human_answers_this_hour, snapshot.abandoned_this_hour) == (1, 0)
     assert (snapshot.human_answers_total, snapshot.abandoned_total) == (2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_whose_calling_hours_ended_in_the_hopper_is_given_back_not_dialled(
+    org: Any,
+) -> None:
+    """Calling hours 09:00-21:00 in each number's own zone: at 20:00 UTC it is 21:00 in
+    Bucharest (over) and 20:00 in London (still on)."""
+    now = datetime.datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    running = make_running_campaign(
+        org, leads=2, calling_hours_start=datetime.time(9), calling_hours_end=datetime.time(21)
+    )
+    leads = list(running.call_list.leads.order_by("pk"))
+    store._set_lead_state([lead.pk for lead in leads], "in_call")  # claimed into the hopper
+    clock = Clock(speedup=1.0, start_s=now.timestamp())
+    engine = Engine(SimulatedGateway(clock), clock)
+    runner = CampaignRunner(engine, store.load_campaign(running.campaign.pk))
+    for lead, zone in zip(leads, ["Europe/Bucharest", "Europe/London"], strict=True):
+        phone = lead.phones.get()
+        runner.hopper.append(
+            store.HopperLead(
+                lead.pk, phone.pk, phone.number, zone, lead.call_list_id, "", 0, "", False, 0.0
+            )
+        )
+    try:
+        dialled = runner._leads_to_dial(2, now.timestamp())
+    finally:
+        engine.stop_threads()  # once the lead given back is
+
+    assert [lead.lead_id for lead in dialled] == [leads[1].pk]
+    assert not runner.hopper
+    states = dict(running.call_list.leads.values_list("pk", "state"))
+    assert states == {leads[0].pk: "new", leads[1].pk: "in_call"}
