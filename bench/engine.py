@@ -267,12 +267,14 @@ async def _run_engine(
     stop = asyncio.Event()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_started = time.perf_counter()
+    engine_start_s = engine.clock.now()
     tasks = [asyncio.create_task(engine.run(stop))] + [
         asyncio.create_task(bot.run()) for bot in bots
     ]
-    # The simulator's shift starts with its agents logged in and ready: so does this one, once
-    # the engine has taken the campaigns and every simulated agent is in and ready (1,000
-    # logins at once take the engine a few real seconds, tens of simulated ones at 5x).
+    # The day starts now: every simulated agent logs in at once, and the engine takes a few
+    # real seconds (tens of simulated ones at 5x) to have them all in and ready, dialing for
+    # those ready meanwhile. The simulator's agents log in over the same time; the shift lasts
+    # `shift_s` from when the whole floor is ready.
     while (
         sum(
             1
@@ -320,7 +322,8 @@ async def _run_engine(
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
-        "shift_start_s": shift_start_s,
+        "engine_start_s": engine_start_s,
+        "login_spread_s": shift_start_s - engine_start_s,
         "shift_end_s": shift_start_s + shift_s,
         "floor_ready_s": floor_ready_s,
         "wall_s": wall,
@@ -366,12 +369,10 @@ def _bucket(counts: list[int], share: float) -> str:
     return "-"
 
 
-def _engine_figures(
-    campaign_ids: list[int], shift_start_s: float, shift_end_s: float
-) -> dict[str, float]:
-    """Abandon rate and occupancy counted as the simulator counts them, from the shift's start
-    (the floor logged in and ready): time on calls and in wrap-up after the shift's end is
-    work; waiting for a call after it is not (the simulator's agents log out then)."""
+def _engine_figures(campaign_ids: list[int], shift_end_s: float) -> dict[str, float]:
+    """Abandon rate and occupancy counted as the simulator counts them, from the engine's start
+    (logins included): time on calls and in wrap-up after the shift's end is work; waiting for
+    a call after it is not (the simulator's agents log out then)."""
     from django.db.models import Q
 
     from dialcrm.dialer.models import AgentStateInterval, CallAttempt
@@ -385,7 +386,7 @@ def _engine_figures(
     for interval in AgentStateInterval.objects.filter(
         campaign_id__in=campaign_ids, ended_at__isnull=False
     ):
-        started = max(interval.started_at.timestamp(), shift_start_s)
+        started = interval.started_at.timestamp()
         ended = interval.ended_at.timestamp()
         if ended <= started:
             continue
@@ -457,11 +458,16 @@ def main(argv: list[str] | None = None) -> int:
         if template is not None:
             _keep_set_up(arguments.database, template)
     run = asyncio.run(_run_engine(campaign_ids, scenario, arguments.speedup, shift_s))
-    figures = _engine_figures(campaign_ids, run["shift_start_s"], run["shift_end_s"])
+    figures = _engine_figures(campaign_ids, run["shift_end_s"])
     per_campaign = arguments.agents // arguments.campaigns
     simulated = [
         simulate(
-            dataclasses.replace(scenario, agents=per_campaign, shift_s=shift_s, login_spread_s=0.0),
+            dataclasses.replace(
+                scenario,
+                agents=per_campaign,
+                shift_s=shift_s,
+                login_spread_s=run["login_spread_s"],  # as the engine's floor logged in
+            ),
             "predictive",
             seed=seed,
             abandon_guard=True,  # as the engine's campaigns: one call per ready agent at the cap
@@ -476,7 +482,9 @@ def main(argv: list[str] | None = None) -> int:
         f"\nengine: {arguments.agents} agents, {arguments.campaigns} campaigns, {arguments.leads:,} leads, "
         f"{arguments.shift_minutes:.0f} simulated minutes at {arguments.speedup:.0f}x ({run['wall_s']:.1f} s wall)"
     )
-    print(f"{'floor logged in and ready after (wall)':<40} {run['floor_ready_s']:.1f} s")
+    print(
+        f"{'floor logged in and ready after':<40} {run['floor_ready_s']:.1f} s wall, {run['login_spread_s']:.1f} s simulated"
+    )
     print(f"{'dials':<40} {dials:,}")
     # Dials are placed during the shift only; the closing after it (calls finishing) is not.
     print(f"{'dials per second (wall, the shift)':<40} {dials / run['shift_wall_s']:.1f}")
