@@ -32,7 +32,7 @@ from dialcrm.campaigns import services as campaign_services
 from dialcrm.campaigns.choices import StopReason
 from dialcrm.dialer import store
 from dialcrm.dialer.core.accounting import US_CAMPAIGN_WINDOW_S, AbandonLedger, guarded_rate
-from dialcrm.dialer.core.compliance import local_time
+from dialcrm.dialer.core.compliance import is_within_calling_hours, local_time
 from dialcrm.dialer.core.leads import LeadCandidate, LeadProfile, LeadScorer, rank_candidates
 from dialcrm.dialer.core.learning import PacingLearner
 from dialcrm.dialer.core.outcomes import CallOutcome
@@ -371,10 +371,9 @@ class CampaignRunner:
         late: list[store.HopperLead] = []
         while self.hopper and len(leads) < count:
             lead = self.hopper.popleft()
-            local = local_time(now_s, lead.time_zone)
-            rules = self.settings.rules
-            if local.weekday() in self.settings.calling_days and (
-                rules.calling_start <= local.time() < rules.calling_end
+            weekday = local_time(now_s, lead.time_zone).weekday()
+            if weekday in self.settings.calling_days and is_within_calling_hours(
+                now_s, lead.time_zone, self.settings.rules
             ):
                 leads.append(lead)
             else:
@@ -383,14 +382,15 @@ class CampaignRunner:
             self.claim(store.release_leads, late)
         return leads
 
-    def top_up(self, now_s: float, wanted: int = 0) -> None:
+    def top_up(self, now_s: float, wanted: int = 0, agents: int | None = None) -> None:
         """Keep leads claimed well ahead, so dialing never waits for the database: below two
-        per agent logged in (or per call `wanted` now), claim twice as many. An agent logging
-        in tops up too, and so does the engine taking the campaign (`wanted` is then the
-        number of people assigned to it)."""
+        per agent (those logged in, unless `agents` says how many to expect) or per call
+        `wanted` now, claim twice as many. An agent logging in tops up too, and so does the
+        engine taking the campaign (for the people assigned to it)."""
         if not self.is_dialing or self.strategy is None:
             return
-        low_water = max(HOPPER_LOW_WATER, 2 * len(self.agents), 2 * wanted)
+        expected = len(self.agents) if agents is None else agents
+        low_water = max(HOPPER_LOW_WATER, 2 * expected, 2 * wanted)
         if len(self.hopper) < low_water:
             self.refill(now_s, 2 * low_water)
 
@@ -1714,7 +1714,7 @@ class Engine:
         self.runners[campaign_id] = runner
         # Leads for the people assigned to it, claimed before they log in: a floor starting at
         # once finds its first calls' leads waiting (1,000 agents in 5 s outran the claims).
-        runner.top_up(now_s, settings.assigned_agents)
+        runner.top_up(now_s, agents=settings.assigned_agents)
         logger.info(
             "engine took campaign %s (%s); %s calls closed on recovery",
             campaign_id,
